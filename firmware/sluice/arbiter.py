@@ -1,0 +1,134 @@
+# Resource arbitration: who runs, who waits, who is preempted. Runs in the scan,
+# only after something changed (Kernel._dirty), never in a steady-state scan.
+#
+# The rule. Processes that want to run (active or blocked) are ranked by
+# priority, higher first, then by the moment they last asked to run, earlier
+# first. Non-preemptible active processes keep what they hold. Then, in rank
+# order, each takes one unit of every resource it needs if all are free. If
+# not, and lower-priority preemptible holders could free enough units, those are
+# preempted (blocked, outputs safe) and it takes them. Otherwise it is blocked
+# and reserves the free units it needs, so nobody ranked below can overtake it
+# on them: a waiting process is served before every later request of the same
+# priority, and waits behind higher priorities only.
+from sluice.events import EV_INFO, EV_WARN
+from sluice.process import ACTIVE, BLOCKED
+
+
+def _before(p, q):
+    return p.priority > q.priority or (p.priority == q.priority and p.seq < q.seq)
+
+
+def sort_ranked(a):
+    # Insertion sort: the list is nearly sorted after a few requests, and it sorts in place.
+    for i in range(1, len(a)):
+        p = a[i]
+        j = i - 1
+        while j >= 0 and _before(p, a[j]):
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = p
+
+
+def _victims_available(r, p):
+    """Can lower-priority, not-yet-ranked active holders of r free enough units for p?"""
+    need = 1 - r.free()
+    i = r.ncand - 1
+    while i >= 0 and need > 0:  # lowest rank first
+        q = r.cand[i]
+        if q._arb == 0 and q.state == ACTIVE and q.priority < p.priority:
+            need -= 1
+        i -= 1
+    return need <= 0
+
+
+def _preempt_for(k, p):
+    for r in p._needs:
+        i = r.ncand - 1
+        while r.free() <= 0:
+            q = r.cand[i]
+            i -= 1
+            if q._arb == 0 and q.state == ACTIVE and q.priority < p.priority:
+                for rr in q._needs:
+                    rr.held -= 1
+                k._close(q)
+                q.state = BLOCKED
+                q.blocked_on = r.name
+                q.blocked_by = p.name
+                k._touch(q)
+                k._log(EV_WARN, q.name, "preempted", "by " + p.name + " for " + r.name)
+
+
+def _block(k, p):
+    on = by = ""
+    for r in p._needs:
+        if r.free() > 0:
+            r.reserved += 1  # keep it for p: nobody ranked below may take it
+            if r.reserver is None:
+                r.reserver = p
+        elif not on:
+            on = r.name
+            if r.granted:
+                by = r.holders[0].name
+            elif r.reserver is not None:
+                by = r.reserver.name
+            elif r.ncand:
+                by = r.cand[0].name
+    if p.state != BLOCKED or p.blocked_on != on or p.blocked_by != by:
+        if p.state == ACTIVE:
+            k._close(p)
+        p.state = BLOCKED
+        p.blocked_on = on
+        p.blocked_by = by
+        k._touch(p)
+
+
+def arbitrate(k):
+    k._dirty = False
+    ranked = k._ranked
+    if k._resort:
+        k._resort = False
+        sort_ranked(ranked)
+    for r in k._res:
+        r.granted = r.held = r.reserved = r.ncand = 0
+        r.reserver = None
+    # _arb: 0 = not yet ranked in this pass, 1 = granted
+    for p in ranked:
+        p._arb = 0
+        if p.state != ACTIVE:
+            continue
+        if p.preemptible:
+            for r in p._needs:
+                r.cand[r.ncand] = p  # in rank order; at most `capacity` holders
+                r.ncand += 1
+                r.held += 1
+        else:
+            for r in p._needs:
+                r.grant(p)
+            p._arb = 1
+    for p in ranked:
+        s = p.state
+        if p._arb or (s != ACTIVE and s != BLOCKED):
+            continue
+        if s == ACTIVE:  # its own units go back in the pool before it is ranked
+            for r in p._needs:
+                r.held -= 1
+        fits = preempt = True
+        for r in p._needs:
+            if r.free() <= 0:
+                fits = False
+                if not _victims_available(r, p):
+                    preempt = False
+        if not fits and not preempt:
+            _block(k, p)
+            continue
+        if not fits:
+            _preempt_for(k, p)
+        for r in p._needs:
+            r.grant(p)
+        p._arb = 1
+        if s != ACTIVE:
+            p.state = ACTIVE
+            p.blocked_on = p.blocked_by = ""
+            p._stint_t0 = k.now_ms
+            k._touch(p)
+            k._log(EV_INFO, p.name, "active", p.step)

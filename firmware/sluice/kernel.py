@@ -1,0 +1,344 @@
+# The kernel: one scan reads inputs, applies queued commands and interlocks,
+# arbitrates resources by priority, advances every active process one step
+# and writes outputs. It owns every process state change.
+#
+# Threading contract: scan() runs in scheduled (soft-IRQ) context and is never
+# interrupted by other Python code; command() and halt() may be called from the
+# REPL, which a scan can interrupt between any two bytecodes, so command() only
+# validates and queues (list.append and list.pop are atomic) and the scan applies.
+from sluice.arbiter import arbitrate
+from sluice.compat import const, ticks_diff
+from sluice.errors import CommandError, ConfigError
+from sluice.events import EV_FAULT, EV_INFO, EV_WARN, EventLog
+from sluice.interlock import Interlock
+from sluice.process import (ACTIVE, BLOCKED, DONE, FAULTED, FAULTED_OUT, INACTIVE, PAUSED,
+                            PRIORITY_MAX, PRIORITY_MIN, STATE_NAMES, STOPPED, W_NONE)
+from sluice.resource import Resource
+from sluice.stepper import advance
+
+VERBS = ("start", "stop", "pause", "resume", "reset", "priority")
+NODE_VERBS = ("halt", "resume_all")
+_QUEUE_MAX = const(16)
+
+
+def describe(e):
+    return "%s: %s" % (type(e).__name__, e)
+
+
+class Kernel:
+    def __init__(self, io, clock, events=None, period_ms=300):
+        self.io = io
+        self.clock = clock
+        self.events = events if events is not None else EventLog()
+        self.period_ms = period_ms
+        self.now_ms = clock.ticks_ms()  # ticks of the current (or last) scan
+        self.processes = {}
+        self.resources = {}
+        self.interlocks = []
+        self.after_scan = []  # callables(kernel) run at the end of each scan (persistence)
+        self.halted = False
+        self.rev = 0          # bumped with every Process.rev and interlock change
+        self.scan_count = 0
+        self._ranked = []     # every process, by priority (high first) then seq (early first)
+        self._auto = []       # processes that define auto_start()
+        self._res = []
+        self._queue = []      # (process or None, verb, arg, done) waiting for the next scan
+        self._seq = 0
+        self._dirty = True    # arbitration needed
+        self._resort = False  # _ranked order changed
+        self._halt_applied = True
+
+    # --- configuration (at load, never mid-run) ------------------------------
+
+    def add_resource(self, name, capacity=1):
+        if name in self.resources:
+            raise ConfigError("resource defined twice: " + name)
+        r = self.resources[name] = Resource(name, capacity)
+        self._res.append(r)
+        return r
+
+    def add(self, p):
+        if p.name in self.processes:
+            raise ConfigError("process defined twice: " + p.name)
+        if not isinstance(p.priority, int) or not PRIORITY_MIN <= p.priority <= PRIORITY_MAX:
+            raise ConfigError("%s: priority must be an int %d..%d" % (p.name, PRIORITY_MIN, PRIORITY_MAX))
+        needs = []
+        for n in p.needs:
+            if n not in self.resources:
+                raise ConfigError("%s needs unknown resource %s" % (p.name, n))
+            needs.append(self.resources[n])
+        p._needs = tuple(needs)
+        p.kernel = self
+        self.processes[p.name] = p
+        self._ranked.append(p)
+        if p._auto:
+            self._auto.append(p)
+        self._resort = True
+        return p
+
+    def add_interlock(self, name, tripped, outputs=(), stops=()):
+        ilk = Interlock(name, tripped, outputs, stops)
+        ilk.outputs = tuple(self.io.output(n) for n in ilk.output_names)
+        procs = []
+        for n in ilk.stop_names:
+            if n not in self.processes:
+                raise ConfigError("interlock %s stops unknown process %s" % (name, n))
+            p = self.processes[n]
+            p._interlocks = p._interlocks + (ilk,)
+            procs.append(p)
+        ilk.processes = tuple(procs)
+        self.interlocks.append(ilk)
+        return ilk
+
+    # --- commands (any context) ----------------------------------------------
+
+    def process(self, name):
+        p = self.processes.get(name) if isinstance(name, str) else None
+        if p is None:
+            raise CommandError("unknown process %r" % (name,))
+        return p
+
+    def command(self, name, verb, arg=None, done=None):
+        """Validate and queue a command for the next scan. Raises CommandError,
+        changing nothing, if it is refused. done(ok, error_text), if given, is
+        called from the scan that applies it."""
+        p = self.process(name)
+        if verb not in VERBS:
+            raise CommandError("unknown command %r (one of: %s)" % (verb, ", ".join(VERBS)))
+        err = self._refusal(p, verb, arg)
+        if err:
+            raise CommandError(p.name + ": " + err)
+        self._enqueue(p, verb, arg, done)
+
+    def node_command(self, verb, done=None):
+        if verb == "halt":
+            self.halt()
+            if done:
+                done(True, None)
+        elif verb == "resume_all":
+            self._enqueue(None, verb, None, done)
+        else:
+            raise CommandError("unknown node command %r (one of: %s)" % (verb, ", ".join(NODE_VERBS)))
+
+    def halt(self):
+        """Every output safe now; every running process paused at the next scan;
+        nothing starts again until resume_all."""
+        self.halted = True
+        self._halt_applied = False
+        self.io.all_safe()
+        self._log(EV_WARN, "node", "halt")
+
+    def start_now(self, p):
+        """Start from inside a scan (Process.run). Raises CommandError if refused."""
+        err = self._refusal(p, "start", None)
+        if err:
+            raise CommandError(p.name + ": " + err)
+        self._request(p)
+
+    def _enqueue(self, p, verb, arg, done):
+        if len(self._queue) >= _QUEUE_MAX:
+            raise CommandError("command queue full")
+        self._queue.append((p, verb, arg, done))
+
+    def _refusal(self, p, verb, arg):
+        """Why `verb` cannot be applied to p now, or None."""
+        s = p.state
+        if verb == "start" or verb == "resume":
+            if verb == "start" and s != INACTIVE:
+                return "faulted: reset it first" if s == FAULTED else "already " + STATE_NAMES[s]
+            if verb == "resume" and s != PAUSED:
+                return "not paused"
+            if self.halted:
+                return "node halted: resume_all first"
+            for ilk in p._interlocks:
+                if ilk.tripped:
+                    return "interlocked by " + ilk.name
+        elif verb == "stop" or verb == "pause":
+            if s == INACTIVE or s == FAULTED or (verb == "pause" and s == PAUSED):
+                return "not running (" + STATE_NAMES[s] + ")"
+        elif verb == "reset":
+            if s != FAULTED:
+                return "not faulted"
+        elif verb == "priority":
+            if not isinstance(arg, int) or isinstance(arg, bool) or not PRIORITY_MIN <= arg <= PRIORITY_MAX:
+                return "priority must be an integer %d..%d, got %r" % (PRIORITY_MIN, PRIORITY_MAX, arg)
+        return None
+
+    def _apply_commands(self):
+        q = self._queue
+        while q:
+            p, verb, arg, done = q.pop(0)
+            err = None
+            if p is None:  # resume_all
+                self.halted = False
+                for x in self._ranked:
+                    if x.state == PAUSED and not self._refusal(x, "resume", None):
+                        self._request(x)
+                self._log(EV_INFO, "node", "resume_all")
+            else:
+                err = self._refusal(p, verb, arg)
+                if err:
+                    self._log(EV_WARN, p.name, "refused " + verb, err)
+                else:
+                    self._apply(p, verb, arg)
+            if done is not None:
+                try:
+                    done(err is None, err)
+                except Exception as e:
+                    self._log(EV_WARN, "node", "reply failed", describe(e))
+
+    def _apply(self, p, verb, arg):
+        if verb == "start":
+            p.auto = True
+            self._request(p)
+        elif verb == "resume":
+            self._request(p)
+        elif verb == "stop":
+            p.auto = False  # an operator stop also takes it out of auto-start
+            self._leave(p, INACTIVE, STOPPED)
+        elif verb == "pause":
+            self._leave(p, PAUSED, 0)
+        elif verb == "reset":
+            p.fault = ""
+            self._leave(p, INACTIVE, p.outcome)
+        else:
+            p.priority = arg
+            self._resort = self._dirty = True
+            self._touch(p)
+        self._log(EV_INFO, p.name, verb)
+
+    # --- state changes (scan context only) -------------------------------
+
+    def _touch(self, p):
+        p.rev += 1
+        self.rev += 1
+
+    def _log(self, level, who, what, detail=""):
+        self.events.log(self.now_ms, level, who, what, detail)
+
+    def _request(self, p):
+        """INACTIVE or PAUSED -> BLOCKED until the next arbitration."""
+        if p.state == INACTIVE:
+            p.start_count += 1
+            p.outcome = 0
+            p.step_index = 0
+            p._step_ms = 0
+        self._seq += 1
+        p.seq = self._seq
+        p.state = BLOCKED
+        p.blocked_on = p.blocked_by = ""
+        self._resort = self._dirty = True
+        self._touch(p)
+
+    def _close(self, p):
+        """Stop p's step and make its outputs safe; keeps step and banked time."""
+        if p._gen is not None:
+            try:
+                p._gen.close()
+            except Exception:
+                pass
+            p._gen = None
+        p._wait = W_NONE
+        p._cond = None
+        if p.state == ACTIVE:
+            p._step_ms += ticks_diff(self.now_ms, p._stint_t0)
+            try:
+                p.on_safe()
+            except Exception as e:
+                self._log(EV_FAULT, p.name, "on_safe failed", describe(e))
+                for o in p.outputs:
+                    o.to_safe()
+
+    def _leave(self, p, state, outcome):
+        """Any state -> INACTIVE, PAUSED or FAULTED. Releases resources."""
+        children = p._children
+        p._children = ()
+        self._close(p)
+        p.state = state
+        p.outcome = outcome
+        p.blocked_on = p.blocked_by = ""
+        if state == INACTIVE:
+            p.step_index = 0
+            p._step_ms = 0
+        if outcome == STOPPED or outcome == FAULTED_OUT:
+            for c in children:  # a stopped or faulted parent stops what it started
+                if c.state != INACTIVE and c.state != FAULTED:
+                    self._leave(c, INACTIVE, STOPPED)
+                    self._log(EV_INFO, c.name, "stopped", "parent " + p.name)
+        self._dirty = True
+        self._touch(p)
+
+    def fault(self, p, text):
+        self._leave(p, FAULTED, FAULTED_OUT)
+        p.fault = text
+        self._log(EV_FAULT, p.name, "fault", text)
+
+    def _finish(self, p):
+        self._leave(p, INACTIVE, DONE)
+        self._log(EV_INFO, p.name, "done")
+
+    # --- the scan --------------------------------------------------------
+
+    def scan(self):
+        now = self.now_ms = self.clock.ticks_ms()
+        self.io.read(now)
+        if self._queue:
+            self._apply_commands()
+        if self.halted and not self._halt_applied:
+            self._apply_halt()
+        self._check_interlocks()
+        if not self.halted:
+            for p in self._auto:
+                if p.state == INACTIVE and p.auto:
+                    self._auto_start(p)
+        if self._dirty:
+            arbitrate(self)
+        for p in self._ranked:
+            if p.state == ACTIVE:
+                advance(self, p, now)
+        self.io.write(now)
+        for hook in self.after_scan:
+            try:
+                hook(self)
+            except Exception as e:
+                self._log(EV_WARN, "node", "after_scan hook failed", describe(e))
+        self.scan_count += 1
+
+    def _auto_start(self, p):
+        try:
+            want = p.auto_start()
+        except Exception as e:
+            self.fault(p, "auto_start: " + describe(e))
+            return
+        if want:
+            for ilk in p._interlocks:
+                if ilk.tripped:
+                    return
+            self._request(p)
+
+    def _apply_halt(self):
+        self._halt_applied = True
+        for p in self._ranked:
+            if p.state == ACTIVE or p.state == BLOCKED:
+                self._leave(p, PAUSED, 0)
+        self.io.all_safe()
+
+    def _check_interlocks(self):
+        for ilk in self.interlocks:
+            t = ilk.evaluate()
+            if t == ilk.tripped:
+                continue
+            ilk.tripped = t
+            d = 1 if t else -1
+            for o in ilk.outputs:
+                o.inhibit += d
+            self.rev += 1
+            if not t:
+                self._log(EV_INFO, ilk.name, "interlock clear")
+                continue
+            ilk.trip_count += 1
+            self._log(EV_WARN, ilk.name, "interlock tripped")
+            for p in ilk.processes:
+                if p.state != INACTIVE and p.state != FAULTED:
+                    self._leave(p, INACTIVE, STOPPED)
+                    self._log(EV_WARN, p.name, "stopped", "interlock " + ilk.name)
