@@ -1,0 +1,30 @@
+# Composes the controller at boot: board I/O, kernel, plant, scan timer.
+# Order matters: outputs are already safe (boot.py); nothing here energises one.
+from sluice.clock import TicksClock
+from sluice.kernel import Kernel
+from sluice.scan_timer import ScanTimer
+
+
+class App:
+    def __init__(self, board, config, clock=None):
+        self.board = board
+        self.config = config
+        plant = __import__(config.PLANT, None, None, ("build",))
+        args = config.PLANT_ARGS
+        outputs, inputs = plant.io_names(**args)
+        self.io = board.make_io(outputs, inputs)
+        self.kernel = Kernel(self.io, clock or TicksClock(), period_ms=config.SCAN_PERIOD_MS)
+        plant.build(self.kernel, **args)
+        self.scan_timer = ScanTimer(self.kernel, board.make_timer())
+
+    def start(self):
+        self.scan_timer.start(self.board.TIMER_PERIODIC)
+        return self
+
+
+def start(board=None, config=None):
+    if board is None:
+        import board
+    if config is None:
+        import config
+    return App(board, config).start()
