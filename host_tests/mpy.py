@@ -1,6 +1,6 @@
 """Run code on the real `micropython` interpreter from host tests and tools.
 
-Scripts get sys.path = [firmware/, host_tests/mp/, build/mplib/] and report
+Scripts get sys.path = [firmware/, host_tests/mp/, build/mplib/, tools/vboard/] and report
 results by printing one JSON line prefixed with RESULT_MARK.
 """
 import json
@@ -14,6 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIRMWARE = os.path.join(ROOT, "firmware")
 MP_SUPPORT = os.path.join(ROOT, "host_tests", "mp")
 MPLIB = os.path.join(ROOT, "build", "mplib")
+VBOARD = os.path.join(ROOT, "tools", "vboard")
 RESULT_MARK = "@@RESULT "
 
 
@@ -23,7 +24,7 @@ def micropython_bin():
 
 
 def prelude(paths=()):
-    dirs = [FIRMWARE, MP_SUPPORT, MPLIB] + list(paths)
+    dirs = [FIRMWARE, MP_SUPPORT, MPLIB, VBOARD] + list(paths)
     return "import sys\nsys.path[:0] = %r\n" % dirs
 
 
