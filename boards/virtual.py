@@ -1,0 +1,64 @@
+# The virtual board: the simulated `machine` (tools/vboard/machine.py) takes
+# I/O names as pin ids, so the wiring is made from the names the plant asks
+# for. Outputs are active-high relays; each tank's fill and drain valves are
+# an exclusive pair. Inputs named *_level or *_temp are ADCs calibrated
+# linearly 0..65535 -> 0..100 (%, degC); the others are debounced switches.
+# A simulated ADC whose read_u16() raises reads as a failed sensor.
+from sluice import drivers
+from sluice.boardcheck import VIRTUAL
+from sluice.wiring import analog, relay, switch
+
+FAMILY = VIRTUAL
+ANALOG_SUFFIXES = ("_level", "_temp")
+PAIRS = (("_fill", "_drain"),)   # exclusive per tank: never both open
+DEAD_MS = 500                    # both closed at least this long between them
+WATCHDOG_MS = 5000
+TIMER_PERIODIC = drivers.timer_periodic()
+
+
+def _is_analog(name):
+    for s in ANALOG_SUFFIXES:
+        if name.endswith(s):
+            return True
+    return False
+
+
+def wiring(outputs, inputs):
+    """{io_name: spec} for exactly these names."""
+    w = {}
+    for n in outputs:
+        w[n] = relay(n)
+    for n in inputs:
+        w[n] = analog(n, raw=(0, 65535), eng=(0, 100)) if _is_analog(n) else switch(n)
+    for n in outputs:
+        for a, b in PAIRS:
+            other = n[:-len(a)] + b
+            if n.endswith(a) and other in w and w[other]["kind"] == "relay":
+                w[n]["pair"] = other
+                w[n]["dead_ms"] = DEAD_MS
+    return w
+
+
+def _plant_outputs():
+    import config
+    plant = __import__(config.PLANT, None, None, ("io_names",))
+    return plant.io_names(**config.PLANT_ARGS)[0]
+
+
+def outputs_safe():
+    drivers.outputs_safe(FAMILY, wiring(_plant_outputs(), ()))
+
+
+def make_io(outputs, inputs):
+    return drivers.make_io(FAMILY, wiring(outputs, inputs), outputs, inputs)
+
+
+def make_timer(index=0):
+    return drivers.timer(-1)
+
+
+def make_watchdog():
+    return drivers.watchdog(WATCHDOG_MS) if WATCHDOG_MS else None
+
+
+reset_was_soft = drivers.reset_was_soft
