@@ -50,6 +50,12 @@ class Process:
     needs = ()
     preemptible = True
     retain = ()  # names of attributes saved with the process state
+    # After a reset, a process that was running: "resume" at its step with the
+    # step time it had, "restart" from the first step, or "inactive": wait for
+    # an operator's start (the safe default). See sluice.persist.
+    restart = "inactive"
+    max_outage_s = None  # resume/restart only if the power was off less than this (s)
+    state_version = 0    # bump when `retain` or the steps change meaning; see migrate()
 
     def __init__(self, name, priority=None, needs=None, outputs=(), preemptible=None):
         if not isinstance(name, str) or not name or len(name) > 32 or "/" in name or " " in name:
@@ -95,6 +101,12 @@ class Process:
 
     def auto_start(self):
         return False
+
+    def migrate(self, old_version, values):
+        """Saved retained values (in the old `retain` order) from a record of
+        state_version old_version -> values for the current `retain`, or None
+        to drop the saved state (a running process then stays inactive)."""
+        return None
 
     def on_safe(self):
         """Called whenever the process stops running (finish, stop, pause,

@@ -1,0 +1,303 @@
+# Process state across resets: saved to a Store when it changes (one commit
+# per scan at most, from Kernel.after_scan) and restored at boot after the
+# plant is built, before the first scan.
+#
+# A process record (one store key per process, named like the process):
+#   u8 state | outcome << 3 | auto << 5
+#   u16 crc32(step name) & 0xffff   (the step survives reordering; a renamed
+#                                     or removed step is detected as missing)
+#   varints: priority, start_count, step_ms, state_version
+#   varint length + fault text (utf-8, at most FAULT_MAX bytes)
+#   one value per name in Process.retain: 0 + zigzag varint (int), or
+#   1 + varint length + json (anything else json can carry)
+# Typically 11 to 16 bytes, so a one-process commit stays one 64-byte
+# littlefs program (see sluice.store).
+import json
+
+from sluice.compat import ticks_diff
+from sluice.errors import ConfigError
+from sluice.events import EV_FAULT, EV_INFO, EV_WARN
+from sluice.process import ACTIVE, BLOCKED, FAULTED, INACTIVE, PAUSED, STOPPED
+from sluice.store import Store, StoreError, crc32
+
+FAULT_MAX = 60
+ALIVE_KEY = "~alive"  # wall-clock seconds of the last heartbeat: measures the outage
+POLICIES = ("resume", "restart", "inactive")
+
+
+def _varint(out, n):
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+
+
+def _read_varint(b, i):
+    n = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        n |= (c & 0x7F) << shift
+        if c < 0x80:
+            return n, i
+        shift += 7
+        if shift > 35:
+            raise ValueError("varint too long")
+
+
+def step_hash(name):
+    return crc32(name.encode()) & 0xFFFF
+
+
+def encode(p):
+    out = bytearray()
+    out.append(p.state | (p.outcome << 3) | (0x20 if p.auto else 0))
+    h = step_hash(p.step)
+    out.append(h & 0xFF)
+    out.append(h >> 8)
+    _varint(out, p.priority)
+    _varint(out, p.start_count)
+    _varint(out, max(0, p.step_elapsed_ms))
+    _varint(out, p.state_version)
+    f = p.fault.encode()[:FAULT_MAX]
+    _varint(out, len(f))
+    out += f
+    for name in p.retain:
+        v = getattr(p, name, None)
+        if isinstance(v, int) and not isinstance(v, bool):
+            out.append(0)
+            _varint(out, (v << 1) if v >= 0 else ((-v << 1) - 1))
+        else:
+            t = json.dumps(v).encode()
+            out.append(1)
+            _varint(out, len(t))
+            out += t
+    return bytes(out)
+
+
+def decode(b):
+    """dict of the record's fields. Raises ValueError or IndexError if malformed."""
+    r = {"state": b[0] & 7, "outcome": (b[0] >> 3) & 3, "auto": bool(b[0] & 0x20),
+         "step_hash": b[1] | (b[2] << 8)}
+    if r["state"] > FAULTED:
+        raise ValueError("bad state %d" % r["state"])
+    i = 3
+    for k in ("priority", "start_count", "step_ms", "version", "fault_len"):
+        r[k], i = _read_varint(b, i)
+    r["fault"] = bytes(b[i:i + r["fault_len"]]).decode()
+    i += r["fault_len"]
+    vals = []
+    while i < len(b):
+        tag = b[i]
+        n, i = _read_varint(b, i + 1)
+        if tag == 0:
+            vals.append((n >> 1) if not n & 1 else -((n + 1) >> 1))
+        elif tag == 1:
+            vals.append(json.loads(bytes(b[i:i + n])))
+            i += n
+        else:
+            raise ValueError("bad retained tag %d" % tag)
+    if i != len(b):
+        raise ValueError("truncated record")
+    r["retained"] = vals
+    return r
+
+
+class Persist:
+    """kernel: the Kernel, plant built. store: an open sluice.store.Store.
+    wall_s: callable -> wall-clock seconds, or None while unknown (no RTC);
+    without it an outage counts as unknown, i.e. longer than any limit.
+    policies: {process name: "resume" | "restart" | "inactive"} overriding
+    each class's `restart` (a site's choice, from config).
+    checkpoint_ms: how often the step time of one active process (round robin)
+    is saved while nothing else changes, so a retentive timer loses at most
+    about checkpoint_ms * (active processes) at a reset; 0 disables it."""
+
+    def __init__(self, kernel, store, wall_s=None, policies=None,
+                 checkpoint_ms=5000, heartbeat_ms=60000):
+        self.kernel = kernel
+        self.store = store
+        self.wall_s = wall_s
+        self.policies = policies or {}
+        self.checkpoint_ms = checkpoint_ms
+        self.heartbeat_ms = heartbeat_ms
+        self.outage_s = None   # measured at restore(), None if unknown
+        self.failures = 0      # commits that raised
+        self._procs = []
+        self._saved = {}       # process name -> p.rev last handed to the store
+        self._rev = -1
+        self._ckpt_t = kernel.now_ms
+        self._ckpt_i = 0
+        self._alive_t = kernel.now_ms
+        self._failing = False
+        for name, pol in self.policies.items():
+            if pol not in POLICIES:
+                raise ConfigError("restart policy for %s: %r (one of %s)" % (name, pol, ", ".join(POLICIES)))
+
+    # --- boot -------------------------------------------------------------
+
+    def restore(self):
+        """Apply saved state to every process. Call once, before the first scan."""
+        k = self.kernel
+        self._log_problems()
+        self.outage_s = self._outage()
+        self._procs = list(k.processes.values())
+        for p in self._procs:
+            data = self.store.get(p.name)
+            if data is None:
+                continue
+            try:
+                r = decode(data)
+            except (ValueError, IndexError, UnicodeError) as e:
+                k._log(EV_WARN, p.name, "saved state unreadable", str(e))
+                continue
+            self._apply(p, r)
+        k.after_scan.append(self.after_scan)
+
+    def _outage(self):
+        now = self.wall_s() if self.wall_s else None
+        saved = self.store.get(ALIVE_KEY)
+        if now is None or saved is None:
+            return None
+        try:
+            t, _ = _read_varint(saved, 0)
+        except IndexError:
+            return None
+        return now - t if now >= t else None
+
+    def policy(self, p):
+        return self.policies.get(p.name, p.restart)
+
+    def _apply(self, p, r):
+        k = self.kernel
+        p.priority = r["priority"]
+        p.start_count = r["start_count"]
+        p.auto = r["auto"]
+        p.outcome = r["outcome"]
+        idx = -1
+        for i, s in enumerate(p.steps):
+            if step_hash(s) == r["step_hash"]:
+                idx = i
+        vals = r["retained"]
+        current = r["version"] == p.state_version
+        if not current:
+            vals = p.migrate(r["version"], vals)
+            k._log(EV_INFO if vals is not None else EV_WARN, p.name,
+                   "state migrated" if vals is not None else "state version changed, retained values dropped",
+                   "v%d -> v%d" % (r["version"], p.state_version))
+        if vals is not None and len(vals) == len(p.retain):
+            for name, v in zip(p.retain, vals):
+                setattr(p, name, v)
+        elif vals is not None and current:
+            k._log(EV_WARN, p.name, "retained values dropped", "saved %d, declared %d" % (len(vals), len(p.retain)))
+        state = r["state"]
+        if state == FAULTED:
+            p.state = FAULTED
+            p.fault = r["fault"]
+            if idx >= 0:
+                p.step_index, p._step_ms = idx, r["step_ms"]
+            k._touch(p)
+            return
+        if state == INACTIVE:
+            return
+        policy = "resume" if state == PAUSED else self.policy(p)
+        why = ""
+        if policy == "resume" and idx < 0:
+            why = "saved step missing"
+        elif not current and vals is None:
+            why = "state version changed"
+        elif state != PAUSED and policy != "inactive" and p.max_outage_s is not None and (
+                self.outage_s is None or self.outage_s > p.max_outage_s):
+            why = "outage %s s over limit %d s" % (self.outage_s, p.max_outage_s)
+        if why:
+            policy = "inactive"
+            k._log(EV_WARN, p.name, "not resumed", why)
+        if policy == "inactive":
+            p.auto = False  # an auto-start process waits for an operator too
+            p.outcome = STOPPED
+            if not why:
+                k._log(EV_INFO, p.name, "not resumed", "policy inactive")
+        elif policy == "restart":
+            k._request(p)
+            k._log(EV_INFO, p.name, "restarted")
+        else:
+            p.state = PAUSED  # _request keeps the step of a paused process
+            p.step_index, p._step_ms = idx, r["step_ms"]
+            if state != PAUSED:
+                k._request(p)
+                k._log(EV_INFO, p.name, "resumed", p.step)
+        k._touch(p)
+
+    # --- every scan (Kernel.after_scan) -------------------------------------
+
+    def after_scan(self, k):
+        """Stage every process whose rev moved and commit them as one batch.
+        Allocates nothing when nothing changed and no checkpoint is due."""
+        st = self.store
+        if k.rev != self._rev:
+            self._rev = k.rev
+            saved = self._saved
+            for p in self._procs:
+                if saved.get(p.name, -1) != p.rev:
+                    saved[p.name] = p.rev
+                    st.put(p.name, encode(p))
+        elif self.checkpoint_ms and ticks_diff(k.now_ms, self._ckpt_t) >= self.checkpoint_ms:
+            self._ckpt_t = k.now_ms
+            self._checkpoint(k)
+        elif self.wall_s and ticks_diff(k.now_ms, self._alive_t) >= self.heartbeat_ms:
+            self._alive_t = k.now_ms
+            now = self.wall_s()
+            if now is not None:
+                b = bytearray()
+                _varint(b, now)
+                st.put(ALIVE_KEY, b)
+        if st._staged:
+            self._commit(k)
+
+    def _checkpoint(self, k):
+        procs = self._procs
+        n = len(procs)
+        for j in range(n):
+            p = procs[(self._ckpt_i + j) % n]
+            if p.state == ACTIVE:
+                self._ckpt_i = (self._ckpt_i + j + 1) % n
+                self.store.put(p.name, encode(p))
+                return
+
+    def _commit(self, k):
+        try:
+            self.store.commit()
+        except StoreError as e:
+            self.failures += 1
+            if not self._failing:  # once per failing spell, not every scan
+                self._failing = True
+                k._log(EV_FAULT, "store", "commit failed", str(e))
+            return
+        if self._failing:
+            self._failing = False
+            k._log(EV_INFO, "store", "commit ok again")
+        self._log_problems()
+
+    def _log_problems(self):
+        for what, detail in self.store.problems:
+            self.kernel._log(EV_WARN, "store", what, detail)
+        self.store.problems = []
+
+
+def start(kernel, config, fs=None, wall_s=None):
+    """Open the store named by config.STATE_DIR (default "/state"; "" disables
+    persistence), restore every process and hook the commit into the scan.
+    Returns the Persist, or None if the store cannot be opened (logged; the
+    controller then runs without saved state)."""
+    path = getattr(config, "STATE_DIR", "/state")
+    if not path:
+        return None
+    try:
+        store = Store.open(path, fs, getattr(config, "STATE_BUCKETS", 8))
+    except (StoreError, OSError) as e:
+        kernel._log(EV_FAULT, "store", "unavailable, state not restored", str(e))
+        return None
+    ps = Persist(kernel, store, wall_s=wall_s, policies=getattr(config, "RESTART_POLICY", None),
+                 checkpoint_ms=getattr(config, "STATE_CHECKPOINT_MS", 5000))
+    ps.restore()
+    return ps
