@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 MPLIB  := build/mplib
 
-.PHONY: help deps test bench sim clean
+.PHONY: help deps test bench sim clean check-config
 
 help:
 	@echo "make sim     run the virtual board with the demo plant (SIM_ARGS='--help' for options)"
 	@echo "make test    run all host tests on the real micropython interpreter"
 	@echo "make bench   print benchmark results, one JSON object per line"
+	@echo "make check-config BOARD=pico_w CONFIG=config_1tank   validate a board and plant before deploying"
 
 $(BIN)/.deps: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,11 @@ test: deps
 
 bench: deps
 	$(BIN)/python tools/bench.py
+
+BOARD  ?= virtual
+CONFIG ?= config
+check-config: deps
+	$(BIN)/micropython tools/check_config.py $(BOARD) $(CONFIG)
 
 sim: deps
 	$(BIN)/python tools/sim.py $(SIM_ARGS)

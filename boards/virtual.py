@@ -2,8 +2,11 @@
 # I/O names as pin ids, so the wiring is made from the names the plant asks
 # for. Outputs are active-high relays; each tank's fill and drain valves are
 # an exclusive pair. Inputs named *_level or *_temp are ADCs calibrated
-# linearly 0..65535 -> 0..100 (%, degC); the others are debounced switches.
-# A simulated ADC whose read_u16() raises reads as a failed sensor.
+# linearly 0..65535 -> 0..100 (%, degC), lightly filtered; the others are
+# debounced switches. Every mixer and pump_* relay has running feedback on
+# "<name>_run" (the simulated plant's motors). With the full-scale linear
+# calibration a disconnected sensor reads 0 %: only a read_u16() that raises
+# shows as a sensor fault here (the real boards use 4-20 mA fault limits).
 from sluice import drivers
 from sluice.boardcheck import VIRTUAL
 from sluice.wiring import analog, relay, switch
@@ -12,6 +15,7 @@ FAMILY = VIRTUAL
 ANALOG_SUFFIXES = ("_level", "_temp")
 PAIRS = (("_fill", "_drain"),)   # exclusive per tank: never both open
 DEAD_MS = 500                    # both closed at least this long between them
+FEEDBACK_MS = 2000               # motor started but no running feedback: fault
 WATCHDOG_MS = 5000
 TIMER_PERIODIC = drivers.timer_periodic()
 
@@ -23,13 +27,21 @@ def _is_analog(name):
     return False
 
 
+def _is_motor(name):
+    return name.endswith("_mixer") or name.startswith("pump_")
+
+
 def wiring(outputs, inputs):
-    """{io_name: spec} for exactly these names."""
+    """{io_name: spec} for these names, plus motor feedback inputs."""
     w = {}
     for n in outputs:
-        w[n] = relay(n)
+        if _is_motor(n):
+            w[n] = relay(n, feedback=n + "_run", feedback_ms=FEEDBACK_MS)
+            w[n + "_run"] = switch(n + "_run")
+        else:
+            w[n] = relay(n)
     for n in inputs:
-        w[n] = analog(n, raw=(0, 65535), eng=(0, 100)) if _is_analog(n) else switch(n)
+        w[n] = analog(n, raw=(0, 65535), eng=(0, 100), filter_shift=1) if _is_analog(n) else switch(n)
     for n in outputs:
         for a, b in PAIRS:
             other = n[:-len(a)] + b

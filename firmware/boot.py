@@ -2,3 +2,9 @@
 import board
 
 board.outputs_safe()
+
+# After a soft reset (mpremote) the watchdog keeps counting while main.py may
+# not run: feed it for a bounded maintenance window (sluice/watchdog.py).
+from sluice.watchdog import hold_after_soft_reset  # noqa: E402
+
+hold_after_soft_reset(board)

@@ -1,7 +1,9 @@
 # Composes the controller at boot: board I/O, kernel, plant, scan timer.
 # Order matters: outputs are already safe (boot.py); nothing here energises one.
+from sluice import watchdog
 from sluice.clock import TicksClock
 from sluice.kernel import Kernel
+from sluice.relay import watch_feedback
 from sluice.scan_timer import ScanTimer
 
 
@@ -15,9 +17,17 @@ class App:
         self.io = board.make_io(outputs, inputs)
         self.kernel = Kernel(self.io, clock or TicksClock(), period_ms=config.SCAN_PERIOD_MS)
         plant.build(self.kernel, **args)
+        watch_feedback(self.kernel)  # a relay whose feedback disagrees faults its process
+        if getattr(board, "WATCHDOG_MS", 0):
+            watchdog.check_timeout(board.WATCHDOG_MS, config.SCAN_PERIOD_MS)
         self.scan_timer = ScanTimer(self.kernel, board.make_timer())
+        self.watchdog = None
 
     def start(self):
+        watchdog.release()  # the boot-time maintenance feed ends; good scans feed from now on
+        self.watchdog = self.board.make_watchdog()
+        if self.watchdog is not None:
+            self.scan_timer.on_scan_ok = self.watchdog.feed
         self.scan_timer.start(self.board.TIMER_PERIODIC)
         return self
 
