@@ -2,8 +2,9 @@
 # Runs on the real micropython interpreter (as the board would):
 #   make check-config BOARD=pico_w CONFIG=config_1tank
 #   .venv/bin/micropython -X heapsize=110K tools/check_config.py BOARD [CONFIG]
-# BOARD: a module in boards/ (esp32_devkitc, pico_w, virtual); CONFIG: a
-# config module in boards/ or firmware/ (default: firmware/config.py).
+# BOARD: a module in boards/ (esp32_devkitc, pico_w, virtual) or a path to a
+# board file; CONFIG: a config module in boards/ or firmware/, or a path
+# (default: firmware/config.py).
 # Checks the pins (boardcheck), that every I/O name the plant needs is wired
 # with the right kind, builds the plant into a kernel with driverless I/O,
 # checks the watchdog timeout against the scan period, and runs a few scans.
@@ -43,11 +44,20 @@ def _describe_spec(s):
     return " ".join(extra)
 
 
+def _load(name):
+    """A module by name, or by path (its folder joins sys.path)."""
+    if "/" in name or name.endswith(".py"):
+        folder, _, base = name.rpartition("/")
+        sys.path.insert(0, folder or ".")
+        name = base[:-3] if base.endswith(".py") else base
+    return __import__(name), name
+
+
 def check(board_name, config_name="config"):
     """(errors, warnings, lines): lists of text."""
     errors, warnings, lines = [], [], []
-    board = __import__(board_name)
-    config = __import__(config_name)
+    board, board_name = _load(board_name)
+    config, _ = _load(config_name)
     plant = __import__(config.PLANT, None, None, ("io_names",))
     outs, ins = plant.io_names(**config.PLANT_ARGS)
     wiring = board.wiring(outs, ins)
@@ -62,7 +72,7 @@ def check(board_name, config_name="config"):
             if s is None:
                 errors.append("the plant needs %s %s: the board does not wire it" % (what, n))
             elif s.get("kind") not in kinds:
-                errors.append("%s: the plant needs an %s, the board wires a %s" % (n, what, s.get("kind")))
+                errors.append("%s: the plant needs an %s, the board wires it as %s()" % (n, what, s.get("kind")))
     feedback = [s["feedback"] for s in wiring.values() if s.get("kind") == RELAY and s["feedback"]]
     for n in sorted(wiring):
         if n not in outs and n not in ins and n not in feedback:

@@ -57,8 +57,10 @@ class Relay(Output):
                 want = v
         if want and not v:
             p = self.partner
-            if p is not None and (p.value or p.age_ms < self.dead_ms):
-                want = v
+            if p is not None:
+                p_age = p.age_ms + (ticks_diff(now_ms, p._last_ms) if p._started else 0)
+                if p.value or p_age < self.dead_ms:
+                    want = v
         self.held = 1 if want != (self.safe if self.inhibit else self.cmd) else 0
         if want != v:
             self.value = want

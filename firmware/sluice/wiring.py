@@ -81,4 +81,4 @@ def _need(wiring, name, kinds, what):
     if s is None:
         raise ConfigError("board wires no %s %s" % (what, name))
     if s["kind"] not in kinds:
-        raise ConfigError("%s: the plant needs an %s, the board wires a %s" % (name, what, s["kind"]))
+        raise ConfigError("%s: the plant needs an %s, the board wires it as %s()" % (name, what, s["kind"]))
