@@ -5,7 +5,7 @@ from sluice.compat import const, ticks_diff
 from sluice.io import Input
 
 _AGE_MAX = const(1 << 24)
-SPAN_PRODUCT_MAX = const((1 << 30) - 1)  # raw span * eng span must stay a small int
+SPAN_PRODUCT_MAX = const((1 << 30) - (1 << 16))  # raw span * eng span (+ rounding) stays a small int
 
 
 class _Aged(Input):
@@ -61,8 +61,8 @@ class Analog(_Aged):
     """An ADC sensor (source.read_u16(): 0..65535) in integer engineering units.
 
     Two-point calibration: raw_lo -> eng_lo, raw_hi -> eng_hi (e.g. the raw
-    readings at empty and full, to 0 and 100 %, or 0 and 2000 litres); readings
-    outside are clamped. Filter: exponential, weight 1/2**filter_shift per scan
+    readings at empty and full, to 0 and 100 %, or 0 and 2000 litres), rounded
+    to the nearest unit; readings outside are clamped. Filter: exponential, weight 1/2**filter_shift per scan
     (0 = none), kept as raw << filter_shift. A raw reading below fault_below or
     above fault_above (a broken wire, a shorted loop) for fault_ms sets fault;
     value then holds the last good reading (0 if none) until the sensor is back in range
@@ -83,13 +83,14 @@ class Analog(_Aged):
         self._bad_age = -1  # ms the reading has been in the other state than fault
         self._span_raw = raw_hi - raw_lo
         self._span_eng = eng_hi - eng_lo
+        self._half = self._span_raw // 2  # rounds to the nearest unit
 
     def to_eng(self, raw):
         if raw <= self.raw_lo:
             return self.eng_lo
         if raw >= self.raw_hi:
             return self.eng_hi
-        return self.eng_lo + (raw - self.raw_lo) * self._span_eng // self._span_raw
+        return self.eng_lo + ((raw - self.raw_lo) * self._span_eng + self._half) // self._span_raw
 
     def read(self, now_ms):
         if self.source is None:
