@@ -28,6 +28,7 @@ class FlashDev:
         self.ops = 0           # erases + programs so far
         self.cut_at = -1       # op number at which power fails; -1: never
         self.tear_bytes = 0
+        self.failing = False   # True: every program and erase fails with EIO (a worn or broken chip)
         self.trace = None      # list: block (int) for an erase, (addr, bytes) for a program
 
     def counters(self):
@@ -45,12 +46,15 @@ class FlashDev:
         return 0 <= self.cut_at <= n
 
     def writeblocks(self, block, buf, offset=0):
+        if self.failing:
+            return -5  # littlefs sees LFS_ERR_IO
         a = block * self.block_size + offset
         if self._power_fails():
             if self.ops - 1 == self.cut_at:
                 program(self.image, a, buf, min(self.tear_bytes, len(buf)))
             raise PowerCut()
         program(self.image, a, buf, len(buf))
+        self._written(a, len(buf))
         self.prog_bytes += len(buf)
         if self.trace is not None:
             self.trace.append((a, bytes(buf)))
@@ -61,13 +65,39 @@ class FlashDev:
         if op == 5:
             return self.block_size
         if op == 6:
+            if self.failing:
+                return -5
             if self._power_fails():
                 raise PowerCut()
             erase(self.image, arg * self.block_size, self.block_size)
+            self._written(arg * self.block_size, self.block_size)
             self.erases += 1
             if self.trace is not None:
                 self.trace.append(arg)
         return 0
+
+    def _written(self, addr, n):
+        pass
+
+
+class FileFlash(FlashDev):
+    """A FlashDev whose image is also a host file, written through on every
+    operation: killing the process is a power cut at an operation boundary."""
+
+    def __init__(self, path, blocks=256, block_size=4096):
+        try:
+            with open(path, "rb") as f:
+                image = bytearray(f.read())
+        except OSError:
+            image = bytearray(b"\xff" * (blocks * block_size))
+            with open(path, "wb") as f:
+                f.write(image)
+        super().__init__(len(image) // block_size, block_size, image)
+        self._f = open(path, "r+b")
+
+    def _written(self, addr, n):
+        self._f.seek(addr)
+        self._f.write(memoryview(self.image)[addr:addr + n])
 
 
 def program(image, addr, data, n):
