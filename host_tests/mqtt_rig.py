@@ -13,6 +13,7 @@ import threading
 import time
 
 import mpy
+import pytest
 
 USER, PASSWORD = "plc", "s3cret-plc"
 OPERATOR, OPERATOR_PASSWORD = "operator", "s3cret-op"
@@ -86,6 +87,16 @@ def stop_broker(b):
         b.thaw()
     b.kill()
     shutil.rmtree(b.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def broker():
+    """A fresh mosquitto (127.0.0.1, free port, password file) per test module."""
+    if mosquitto_bin() is None or shutil.which("mosquitto_passwd") is None:
+        pytest.fail("mosquitto is not installed: apt-get install mosquitto (.ci/run does)")
+    b = start_broker()
+    yield b
+    stop_broker(b)
 
 
 def mqtt_settings(broker, node_id="n1", **kw):

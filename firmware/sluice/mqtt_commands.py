@@ -142,6 +142,12 @@ class CommandHandler:
         if not parts or len(parts) > 2:
             raise Refused("expected '<verb>' or 'priority <n>'")
         verb = parts[0]
+        if verb not in VERBS and verb not in NODE_CMDS:
+            raise Refused("unknown command %r" % verb[:32])
+        if verb != "priority":
+            if len(parts) == 2 or arg is not None:
+                raise Refused(verb + " takes no argument")
+            return verb, None
         if len(parts) == 2:
             if arg is not None:
                 raise Refused("argument given twice")
@@ -149,15 +155,10 @@ class CommandHandler:
             if not (0 < len(a) <= 4 and a.isdigit()):
                 raise Refused("argument must be an integer 0..1000")
             arg = int(a)
-        if arg is not None and (not isinstance(arg, int) or isinstance(arg, bool)):
+        if arg is None:
+            raise Refused("priority needs an integer 0..1000")
+        if not isinstance(arg, int) or isinstance(arg, bool):
             raise Refused("argument must be an integer 0..1000")
-        if verb == "priority":
-            if arg is None:
-                raise Refused("priority needs an integer 0..1000")
-        elif arg is not None:
-            raise Refused("%s takes no argument" % verb[:16])
-        if verb not in VERBS and verb not in NODE_CMDS:
-            raise Refused("unknown command %r" % verb[:32])
         return verb, arg
 
     def _node(self, verb, p):

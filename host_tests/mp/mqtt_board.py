@@ -80,6 +80,32 @@ class OutputWatch:
                 self.changes += 1
 
 
+class CommandLag:
+    """For each command the kernel applies: scans completed between its
+    receipt by the node and its application (0: the first scan after receipt)."""
+
+    def __init__(self, kernel, node):
+        self.k = kernel
+        self.received = []  # scan_count at receipt of each accepted command, in order
+        self.lags = []
+        h = node.commands
+        self._handle = h.handle
+        h.handle = self.handle
+        self._apply = kernel._apply
+        kernel._apply = self.apply
+
+    def handle(self, topic, msg, retained):
+        reply, pending = self._handle(topic, msg, retained)
+        if pending is not None and pending.target is not None:
+            self.received.append(self.k.scan_count)
+        return reply, pending
+
+    def apply(self, p, verb, arg):
+        if self.received:
+            self.lags.append(self.k.scan_count - self.received.pop(0))
+        self._apply(p, verb, arg)
+
+
 def build(tanks, idle):
     io = IoImage()
     outs, ins = demo.io_names(tanks)
@@ -100,6 +126,7 @@ def main(opts):
     probe = ScanProbe(k)
     watch = OutputWatch(k)
     node = MqttNode(k, Settings(**opts["mqtt"])).attach()
+    lag = CommandLag(k, node)
     timer = ThreadTimer()
     st = ScanTimer(k, timer)
     wall0_ns = time.time_ns()
@@ -134,7 +161,7 @@ def main(opts):
            "failures": link.failures, "last_error": link.last_error, "slices": node.slices,
            "slice_us_max": node.slice_us_max, "published": node.published,
            "accepted": node.commands.accepted, "refused": node.commands.refused,
-           "output_changes": watch.changes, "halted": k.halted, "session": node.session,
+           "output_changes": watch.changes, "cmd_scan_lags": lag.lags, "halted": k.halted, "session": node.session,
            "states": {p.name: [p.state_name, p.priority] for p in k.processes.values()},
            "outputs": {o.name: o.value for o in k.io.outputs.values()}}
     print("@@RESULT " + json.dumps(out))
