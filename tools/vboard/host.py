@@ -97,10 +97,13 @@ class VirtualBoard:
         os.set_blocking(self.master, False)
         self.proc = subprocess.Popen(
             [micropython_bin(), "-X", "heapsize=2M", RUNNER] + args, cwd=HERE,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
+            start_new_session=True)  # Ctrl-C in the terminal is for the host side only
         self._stop = False
-        for fn in (self._to_pty, self._from_pty, self._stderr):
-            threading.Thread(target=fn, daemon=True).start()
+        self._threads = [threading.Thread(target=fn, daemon=True)
+                         for fn in (self._to_pty, self._from_pty, self._stderr)]
+        for t in self._threads:
+            t.start()
         return self
 
     @property
@@ -126,12 +129,15 @@ class VirtualBoard:
 
     def _from_pty(self):
         while not self._stop and self.proc.poll() is None:
-            r, _, _ = select.select([self.master], [], [], 0.2)
+            try:
+                r, _, _ = select.select([self.master], [], [], 0.2)
+            except (TypeError, ValueError, OSError):  # closed by stop()
+                return
             if not r:
                 continue
             try:
                 data = os.read(self.master, 4096)
-            except (BlockingIOError, OSError):
+            except (BlockingIOError, OSError, TypeError):
                 time.sleep(0.01)
                 continue
             try:
@@ -157,11 +163,18 @@ class VirtualBoard:
 
     def wait(self, timeout=None):
         rc = self.proc.wait(timeout)
-        time.sleep(0.05)  # let the reader threads drain
+        self._threads[2].join(2)  # the last telemetry lines
         return rc
 
-    def stop(self):
+    def stop(self, timeout_s=5):
+        """Power off: closing the serial line ends the run with a summary."""
         self._stop = True
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.wait(timeout_s)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

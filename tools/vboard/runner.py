@@ -30,6 +30,10 @@ BANNER = ("MicroPython v%d.%d.%d on virtual board (Sluice simulated plant)\r\n"
           'Type "help()" for more information.') % sys.implementation.version[:3]
 
 
+class PowerOff(BaseException):
+    """The host closed the serial line (stdin): end the run with a summary."""
+
+
 def parse(argv):
     o = {"flash": None, "blocks": flash.DEFAULT_BLOCKS, "mkfs": False, "install": None,
          "tanks": 8, "layout": None, "speed": 1.0, "fast": False, "duration-s": 0,
@@ -116,11 +120,11 @@ class Board:
     # --- serial line ----------------------------------------------------------
 
     def _read(self):
-        """One byte, or -1 at end of input (the host closed the line)."""
+        """One byte. The host closing the line powers the board off."""
         if sys.stdin.buffer.readinto(self.byte) != 1:
             self.poller.unregister(sys.stdin)
             self.stdin_open = False
-            return -1
+            raise PowerOff()
         return self.byte[0]
 
     def _input_during_code(self):
@@ -131,8 +135,7 @@ class Board:
             if c == 3:
                 self.pending = bytearray()
                 raise KeyboardInterrupt()
-            if c >= 0:
-                self.pending.append(c)
+            self.pending.append(c)
 
     def _serve(self, timeout_ms):
         while self.pending:
@@ -141,9 +144,7 @@ class Board:
             self.repl.feed(c)
         n = 0
         while self.stdin_open and n < 1024 and self.poller.poll(timeout_ms if n == 0 else 0):
-            c = self._read()
-            if c >= 0:
-                self.repl.feed(c)
+            self.repl.feed(self._read())
             n += 1
 
     # --- boot and main loop -----------------------------------------------------
@@ -156,9 +157,7 @@ class Board:
             return
         try:
             exec(compile(src, name, "exec"), self.g)
-        except (SystemExit, KeyboardInterrupt) as e:
-            sys.print_exception(e)
-        except Exception as e:
+        except (SystemExit, KeyboardInterrupt, Exception) as e:
             sys.print_exception(e)
 
     def boot(self, kind):
@@ -212,6 +211,8 @@ class Board:
                 kind = "soft"
             except HardReset:
                 kind = "hard"
+            except PowerOff:
+                break
         self.rec.summary(hw.now_ms, utime.ticks_diff(utime.ticks_ms(), self.wall_start))
         self.dev.close()
 

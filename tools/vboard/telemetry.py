@@ -15,6 +15,16 @@ def _controller():
     return getattr(d, "_app", None) if d is not None else None
 
 
+def _mark(unseen, state, seen):
+    i = len(unseen) - 1
+    while i >= 0:
+        p = unseen[i]
+        if p.state == state:
+            seen[p.name] = 1
+            unseen.pop(i)
+        i -= 1
+
+
 class Recorder:
     def __init__(self, hw, plant, outputs, period_ms):
         self.hw = hw
@@ -49,16 +59,15 @@ class Recorder:
             k.after_scan.append(self._tally)
         else:
             self.procs = ()
+        # processes not yet seen active / blocked: the per-scan check shrinks to nothing
+        self._unseen_active = [p for p in self.procs if p.name not in self.ran]
+        self._unseen_blocked = [p for p in self.procs if p.name not in self.blocked]
         self._emit("@M ", meta)
 
     def _tally(self, k):
         """An after_scan hook: runs in the scan, so it sees every state."""
-        for p in self.procs:
-            s = p.state
-            if s == _ACTIVE:
-                self.ran[p.name] = 1
-            elif s == _BLOCKED:
-                self.blocked[p.name] = 1
+        _mark(self._unseen_active, _ACTIVE, self.ran)
+        _mark(self._unseen_blocked, _BLOCKED, self.blocked)
         ev = k.events
         while self.ev_seq < ev.seq:
             e = ev.entry(self.ev_seq)

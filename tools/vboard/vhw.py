@@ -70,6 +70,7 @@ class Bus:
 class Hardware:
     def __init__(self):
         self.now_ms = 0
+        self.simulated = False  # True once a plant is wired: time.py then follows now_ms
         self.signals = {}
         self.plant = None       # anything with step(dt_ms)
         self.timers = []        # running machine.Timer objects (_due_ms, _period_ms, _periodic, _cb)
@@ -94,6 +95,7 @@ class Hardware:
     def wire(self, layout):
         """Create the wires of a plant layout (tank_plant.demo_layout) and
         return a bus (.outputs, .inputs: name -> Signal) for the plant model."""
+        self.simulated = True
         bus = Bus()
         for n in layout["outputs"]:
             bus.outputs[n] = self.add_signal(n, True)
