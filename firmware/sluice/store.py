@@ -2,23 +2,26 @@
 #
 # Layout under the store's directory (the store owns only these names):
 #   b<n>/<key>  one record file per key, in bucket n = crc32(key) % buckets
-#   j           the journal: the last batch that changed more than one key
-# A record is   0xA5 | seq u32 | value | crc32 u32     (little-endian)
-# The journal   0xA6 | seq u32 | n u8 | n * (klen u8, key, vlen u16, value) | crc32
+#   j           the journal: recent multi-key batches, not yet in record files
+# A record      0xA5 | seq u32 | id u16 | value | crc32 u32   (little-endian)
+# A placeholder 0xA7 | seq u32 | id u16 | crc32: a key's id, no value yet
+# The journal   0xA6 | seq u32 | n * (id u16, vlen varint, value) | crc32
 #
-# Why: littlefs replaces a small file (up to its inline limit) atomically by
-# appending one commit to the metadata log of the file's directory, and
-# erases a block only when that log is full and compacts. A commit of a
-# record of at most 28 bytes is one 64-byte program (32-byte prog size, mtime
-# attribute on); the bucket directories keep each log's live content small, so
-# about 60 commits fit before an erase. Appending to a non-inline file costs a
-# whole block per flush instead.
+# Why: littlefs replaces a small file (up to its inline limit, 128 B with
+# MicroPython's settings on ESP32) atomically by appending one commit to the
+# metadata log of the file's directory, and erases a block only when that log
+# fills and compacts. A record of at most 28 bytes is one 64-byte program
+# (32-byte prog size, mtime attribute on); bucket directories keep each log's
+# live content small, so about 60 commits fit between erases. Appending to a
+# non-inline file costs a whole block per flush instead.
 #
-# Atomicity: a batch of one key is one file replacement, atomic in littlefs. A
-# batch of several keys is first written whole to the journal (the commit
-# point), then to each key's file with the journal's seq. Loading redoes the
-# journal for every key whose file is older than it, so a load returns the
-# last batch whose commit point was reached, never part of one.
+# Atomicity: a batch of one key is one record replacement. A batch of several
+# keys is one journal replacement (the commit point); the journal also carries
+# earlier batches' values whose records were not rewritten since, so record
+# files are written only when the journal would outgrow `journal_max` (kept
+# inline). A value is the journal's if its record's seq is older than the
+# journal's. Loading therefore returns the last batch that reached its commit
+# point, never part of one.
 #
 # Calling context: not from an IRQ; commit() does file I/O and allocates.
 import os
@@ -38,6 +41,8 @@ except ImportError:  # a port built without it
 
 _REC = 0xA5
 _JRN = 0xA6
+_NEW = 0xA7
+_HDR = 7  # magic, seq, id
 KEY_MAX = 32
 
 
@@ -77,30 +82,36 @@ def check_key(key):
 class Store:
     """open() it, get() what was saved, put() changes, commit() once per batch.
 
-    path     the store's own directory (created if missing, never formatted)
-    fs       a mounted-or-not VFS object (vfs.VfsLfs2) to use instead of the
-             global filesystem; path is then relative to its root
-    buckets  directories the keys are spread over (each is one littlefs
-             metadata pair, two blocks)
+    path         the store's own directory (created if missing, never formatted)
+    fs           a VFS object (vfs.VfsLfs2) to use instead of the global
+                 filesystem; path is then relative to its root
+    buckets      directories the record files are spread over (each is one
+                 littlefs metadata pair, two blocks)
+    journal_max  bytes the journal may grow to before values move to their
+                 record files: keep it within littlefs's inline limit
     """
 
-    def __init__(self, path, fs=None, buckets=8):
+    def __init__(self, path, fs=None, buckets=8, journal_max=120):
         self.path = path.rstrip("/") if path != "/" else ""
         self.buckets = buckets
+        self.journal_max = journal_max
         self._fs = fs if fs is not None else os
         self._open = fs.open if fs is not None else open
         self.seq = 0          # seq of the last commit
         self.problems = []    # (what, detail) found while loading or writing; the owner logs and clears
         self.commits = 0      # commits that wrote something, since open
-        self._flashed = {}    # key -> value bytes known to be on flash
-        self._where = {}      # key -> bucket directory path
+        self._flashed = {}    # key -> value bytes committed (in its record or the journal)
         self._staged = {}     # key -> value bytes waiting for commit()
+        self._carry = {}      # key -> value held by the journal, not by its record
+        self._id = {}         # key -> id u16 (in its record file)
+        self._where = {}      # key -> bucket directory path
+        self._next_id = 0
 
     # --- reading --------------------------------------------------------
 
     @classmethod
-    def open(cls, path, fs=None, buckets=8):
-        s = cls(path, fs, buckets)
+    def open(cls, path, fs=None, buckets=8, journal_max=120):
+        s = cls(path, fs, buckets, journal_max)
         s._load()
         return s
 
@@ -132,6 +143,7 @@ class Store:
             except OSError as e:
                 raise StoreError("cannot create %s: %s" % (self.path, e))
         kseq = {}
+        by_id = {}
         for name, kind in self._listdir(self.path) or ():
             if kind != 0x4000 or name[:1] != "b" or not name[1:].isdigit():
                 continue  # not ours
@@ -142,40 +154,42 @@ class Store:
                 data = self._read(d + "/" + key)
                 if not data:
                     continue  # empty: created, power lost before its first record
-                body = _unseal(data, _REC, 5)
-                if body is None:
+                body = _unseal(data, _REC, _HDR) or _unseal(data, _NEW, _HDR)
+                i = _u(body, 5, 2) if body is not None else -1
+                if body is None or (i in by_id and by_id[i] != key) or key in self._id:
                     self.problems.append(("corrupt record", d + "/" + key))
                     continue
-                s = _u(body, 1, 4)
-                if key in kseq and kseq[key] >= s:
-                    continue
-                kseq[key] = s
-                self._flashed[key] = bytes(body[5:])
+                by_id[i] = key
+                self._id[key] = i
                 self._where[key] = d
+                if i >= self._next_id:
+                    self._next_id = i + 1
+                kseq[key] = _u(body, 1, 4)
+                if body[0] == _REC:
+                    self._flashed[key] = bytes(body[_HDR:])
         self.seq = max(kseq.values()) if kseq else 0
-        self._redo_journal(kseq)
+        self._load_journal(kseq, by_id)
 
-    def _redo_journal(self, kseq):
-        data = self._read(self.path + "/j") if self._exists(self.path + "/j") else None
+    def _load_journal(self, kseq, by_id):
+        j = self.path + "/j"
+        data = self._read(j) if self._exists(j) else None
         if not data:
             return
-        body = _unseal(data, _JRN, 6)
+        body = _unseal(data, _JRN, 5)
         entries = _parse_journal(body) if body is not None else None
         if entries is None:
-            self.problems.append(("corrupt journal", self.path + "/j"))
+            self.problems.append(("corrupt journal", j))
             return
         s = _u(body, 1, 4)
         if s > self.seq:
             self.seq = s
-        redo = [(k, v) for k, v in entries if kseq.get(k, -1) < s]
-        for k, v in redo:
-            self._flashed[k] = v
-        if redo:  # finish the interrupted batch, so the journal may be reused
-            try:
-                for k, v in redo:
-                    self._write_record(k, v, s)
-            except OSError as e:
-                self.problems.append(("journal redo failed", str(e)))
+        for i, v in entries:
+            key = by_id.get(i)
+            if key is None:
+                self.problems.append(("journal names an unknown key", "id %d" % i))
+            elif kseq[key] < s:
+                self._flashed[key] = v
+                self._carry[key] = v
 
     def _exists(self, path):
         try:
@@ -187,8 +201,8 @@ class Store:
     # --- writing --------------------------------------------------------
 
     def put(self, key, value):
-        """Stage value (bytes) for key; identical to what is on flash: nothing to do."""
-        if key not in self._flashed and key not in self._staged:
+        """Stage value (bytes) for key; identical to what is committed: nothing to do."""
+        if key not in self._id and key not in self._staged:
             check_key(key)
         if self._flashed.get(key) == value:
             self._staged.pop(key, None)
@@ -199,7 +213,7 @@ class Store:
         return len(self._staged)
 
     def commit(self):
-        """Write every staged key as one atomic batch. Returns the number of
+        """Commit every staged key as one atomic batch. Returns the number of
         keys written (0: nothing changed, no flash operation). Raises
         StoreError if a write fails; the batch then stays staged (retried by
         the next commit) and flash holds the last good commit."""
@@ -207,21 +221,50 @@ class Store:
         if not staged:
             return 0
         seq = self.seq + 1
-        items = list(staged.items())
         try:
-            if len(items) > 1:
-                self._write_journal(items, seq)
-            for k, v in items:
-                self._write_record(k, v, seq)
-                self._flashed[k] = v
-                del staged[k]
+            if len(staged) == 1:
+                for k, v in staged.items():
+                    self._write_record(k, v, seq)
+                    self._carry.pop(k, None)
+            else:
+                self._commit_batch(staged, seq)
         except OSError as e:
-            if len(items) > 1 and len(staged) < len(items):
-                self.seq = seq  # the journal holds the batch: it is committed
             raise StoreError("commit failed: %s" % (e,))
+        n = len(staged)
+        for k, v in staged.items():
+            self._flashed[k] = v
+        staged.clear()
         self.seq = seq
         self.commits += 1
-        return len(items)
+        return n
+
+    def _commit_batch(self, staged, seq):
+        for k in staged:
+            if k not in self._id:  # give it an id the journal can name
+                self._write(k, bytes([_NEW]) + _le(self.seq, 4) + _le(self._new_id(k), 2))
+        carry = self._carry
+        if 9 + _entries_size(staged) + _entries_size(carry) > self.journal_max:
+            for k in list(carry):  # move earlier batches to their records first
+                if k not in staged:
+                    self._write_record(k, carry[k], self.seq)
+                    del carry[k]
+        entries = dict(carry)
+        entries.update(staged)
+        self._write_journal(entries, seq)
+        self.seq = seq  # the commit point: from here on the batch is committed
+        self._carry = entries
+        if 9 + _entries_size(entries) > self.journal_max:  # a batch too big for any journal
+            for k, v in staged.items():                     # (e.g. the first save): settle it
+                self._write_record(k, v, seq)
+            self._carry = {}
+
+    def _new_id(self, key):
+        i = self._next_id
+        if i > 0xFFFF:
+            raise OSError("out of key ids")
+        self._next_id = i + 1
+        self._id[key] = i
+        return i
 
     def _bucket(self, key):
         d = self._where.get(key)
@@ -233,41 +276,64 @@ class Store:
         return d
 
     def _write_record(self, key, value, seq):
-        self._write(self._bucket(key) + "/" + key, _sealed(bytes([_REC]) + _le(seq, 4) + value))
+        i = self._id.get(key)
+        self._write(key, bytes([_REC]) + _le(seq, 4) + _le(self._new_id(key) if i is None else i, 2) + value)
 
-    def _write_journal(self, items, seq):
-        if len(items) > 255:
-            raise StoreError("batch of %d keys (255 at most)" % len(items))
-        parts = [bytes([_JRN]), _le(seq, 4), bytes([len(items)])]
-        for k, v in items:
-            kb = k.encode()
-            parts += [bytes([len(kb)]), kb, _le(len(v), 2), v]
-        self._write(self.path + "/j", _sealed(b"".join(parts)))
+    def _write_journal(self, entries, seq):
+        parts = [bytes([_JRN]), _le(seq, 4)]
+        for k, v in entries.items():
+            parts += [_le(self._id[k], 2), _varint(len(v)), v]
+        self._write_file(self.path + "/j", _sealed(b"".join(parts)))
 
-    def _write(self, path, data):
+    def _write(self, key, body):
+        self._write_file(self._bucket(key) + "/" + key, _sealed(body))
+
+    def _write_file(self, path, data):
         with self._open(path, "wb") as f:
             n = f.write(data)
         if n != len(data):
             raise OSError("short write to " + path)
 
 
+def _varint(n):
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return out
+
+
+def _entries_size(d):
+    n = 0
+    for v in d.values():
+        n += 3 + len(v) + (len(v) >= 0x80) + (len(v) >= 0x4000)
+    return n
+
+
 def _parse_journal(body):
-    """[(key, value)] from an intact journal body, or None if malformed."""
-    n = body[5] if len(body) > 5 else 0
+    """[(id, value)] from an intact journal body, or None if malformed."""
     out = []
-    i = 6
+    i = 5
     try:
-        for _ in range(n):
-            kl = body[i]
-            key = bytes(body[i + 1:i + 1 + kl]).decode()
-            i += 1 + kl
-            vl = _u(body, i, 2)
-            v = bytes(body[i + 2:i + 2 + vl])
-            if len(v) != vl:
+        while i < len(body):
+            kid = _u(body, i, 2)
+            i += 2
+            n = shift = 0
+            while True:
+                c = body[i]
+                i += 1
+                n |= (c & 0x7F) << shift
+                shift += 7
+                if c < 0x80:
+                    break
+                if shift > 21:
+                    return None
+            v = bytes(body[i:i + n])
+            if len(v) != n:
                 return None
-            i += 2 + vl
-            check_key(key)
-            out.append((key, v))
-    except (IndexError, UnicodeError, StoreError):
+            i += n
+            out.append((kid, v))
+    except IndexError:
         return None
-    return out if i == len(body) and n > 0 else None
+    return out if out else None
