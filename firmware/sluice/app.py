@@ -1,6 +1,6 @@
 # Composes the controller at boot: board I/O, kernel, plant, scan timer.
 # Order matters: outputs are already safe (boot.py); nothing here energises one.
-from sluice import watchdog
+from sluice import persist, watchdog
 from sluice.clock import TicksClock
 from sluice.kernel import Kernel
 from sluice.relay import watch_feedback
@@ -18,6 +18,10 @@ class App:
         self.kernel = Kernel(self.io, clock or TicksClock(), period_ms=config.SCAN_PERIOD_MS)
         plant.build(self.kernel, **args)
         watch_feedback(self.kernel)  # a relay whose feedback disagrees faults its process
+        # Saved process state back before the first scan; restored processes only
+        # ask to run (arbitration and outputs happen in scans). None: no store.
+        self.persist = persist.start(self.kernel, config, getattr(board, "state_fs", None),
+                                     getattr(board, "wall_s", None))
         if getattr(board, "WATCHDOG_MS", 0):
             watchdog.check_timeout(board.WATCHDOG_MS, config.SCAN_PERIOD_MS)
         self.scan_timer = ScanTimer(self.kernel, board.make_timer())

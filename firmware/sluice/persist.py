@@ -285,11 +285,12 @@ class Persist:
 
 
 def start(kernel, config, fs=None, wall_s=None):
-    """Open the store named by config.STATE_DIR (default "/state"; "" disables
-    persistence), restore every process and hook the commit into the scan.
-    Returns the Persist, or None if the store cannot be opened (logged; the
-    controller then runs without saved state)."""
-    path = getattr(config, "STATE_DIR", "/state")
+    """Open the store in config.STATE_DIR (absent or "": state is not saved),
+    restore every process and hook the commit into the scan. Optional config:
+    RESTART_POLICY {process name: policy}, STATE_CHECKPOINT_MS, STATE_BUCKETS.
+    Returns the Persist, or None without a store or if it cannot be opened
+    (logged; the controller then runs without saved state)."""
+    path = getattr(config, "STATE_DIR", "")
     if not path:
         return None
     try:
