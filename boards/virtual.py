@@ -16,6 +16,11 @@ ANALOG_SUFFIXES = ("_level", "_temp")
 PAIRS = (("_fill", "_drain"),)   # exclusive per tank: never both open
 DEAD_MS = 500                    # both closed at least this long between them
 FEEDBACK_MS = 2000               # motor started but no running feedback: fault
+# read_u16 at 0 and 100 (%, degC), and the raw limits of a healthy sensor.
+# Full scale matches the simulated ADC (vhw.Signal.raw); a simulator with a
+# live zero (4-20 mA) would set e.g. (13107, 65535) and (11000, 65536).
+ANALOG_RAW = (0, 65535)
+ANALOG_FAULT = (-1, 65536)       # (-1, 65536): never out of range
 WATCHDOG_MS = 5000
 TIMER_PERIODIC = drivers.timer_periodic()
 
@@ -41,7 +46,8 @@ def wiring(outputs, inputs):
         else:
             w[n] = relay(n)
     for n in inputs:
-        w[n] = analog(n, raw=(0, 65535), eng=(0, 100), filter_shift=1) if _is_analog(n) else switch(n)
+        w[n] = analog(n, raw=ANALOG_RAW, eng=(0, 100), filter_shift=1, fault_below=ANALOG_FAULT[0],
+                      fault_above=ANALOG_FAULT[1]) if _is_analog(n) else switch(n)
     for n in outputs:
         for a, b in PAIRS:
             other = n[:-len(a)] + b

@@ -153,6 +153,17 @@ def test_check_config_accepts_the_shipped_boards():
         assert "plant built: " in out
 
 
+def test_check_config_warns_about_strapping_pins_and_unused_channels(tmp_path):
+    board = tmp_path / "spare_board.py"
+    board.write_text(open(os.path.join(BOARDS, "esp32_devkitc.py")).read().replace(
+        '"t1_sample":  relay(23,', '"spare": relay(13), "t1_sample":  relay(2,'))
+    rc, out = check_config(str(board), "config_1tank")
+    assert rc == 0, out
+    assert "warning: t1_sample: GPIO2 is a strapping pin (must be low or floating at reset)" in out
+    assert "warning: spare: wired but not used by the plant" in out
+    assert out.splitlines()[-1] == "OK"
+
+
 def test_check_config_reports_every_problem(tmp_path):
     # The 8-tank demo plant on the 1-tank ESP32 wiring, plus a bad board.
     rc, out = check_config("esp32_devkitc", "config")
