@@ -118,6 +118,7 @@ class VirtualBoard:
             data = out.read1(4096) if hasattr(out, "read1") else os.read(out.fileno(), 4096)
             if not data:
                 return
+            data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")  # cooked, as the ports print
             deadline = time.monotonic() + _WRITE_WAIT_S
             while data and time.monotonic() < deadline:
                 try:

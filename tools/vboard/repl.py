@@ -11,7 +11,8 @@ from vhw import SoftReset
 
 FRIENDLY, RAW, RAW_PASTE, PASTE = 0, 1, 2, 3
 RAW_BANNER = "raw REPL; CTRL-B to exit\r\n"
-_WINDOW = 128  # raw-paste flow-control window, bytes
+_WINDOW = 128
+_COMPOUND = ("if", "while", "for", "def", "class", "try", "with", "async")  # raw-paste flow-control window, bytes
 
 
 def _out(s):
@@ -21,7 +22,9 @@ def _out(s):
 def _continues(src):
     """True if the friendly REPL should ask for more lines ("... ")."""
     s = src.rstrip()
-    if s.endswith(":") or s.endswith("\\"):
+    if s.endswith(":") or s.endswith("\\") or s.startswith("@"):
+        return True
+    if s.split(" ", 1)[0].split(":", 1)[0] in _COMPOUND:  # as MicroPython: `while 1: f()` asks for more
         return True
     depth = 0
     for ch in s:
