@@ -200,3 +200,46 @@ report({"errors": errors, "hooked": len(k.after_scan), "ran": ran[0],
 """)
     assert r["errors"] == 0 and r["hooked"] == 1 and r["ran"] >= 200
     assert r["failures_after_one_slice"] == 1  # nothing listens on port 1: refused, backoff armed
+
+
+def test_app_starts_mqtt_only_when_configured():
+    r = mpy.result("""
+from sluice.io import Input, IoImage, Output
+from sluice.app import App
+
+class Board:
+    TIMER_PERIODIC = 1
+    def __init__(self, broker=None):
+        if broker:
+            self.mqtt_broker = lambda: broker
+    def make_io(self, outputs, inputs):
+        io = IoImage()
+        for n in outputs:
+            io.add_output(Output(n))
+        for n in inputs:
+            io.add_input(Input(n))
+        return io
+    def make_timer(self):
+        return None
+
+class Config:
+    PLANT = "plant.demo"
+    PLANT_ARGS = {"tanks": 1}
+    SCAN_PERIOD_MS = 300
+
+class WithMqtt(Config):
+    MQTT_HOST = "10.1.2.3"
+    MQTT_NODE_ID = "cfg"
+
+out = {}
+for label, board, config in (("off", Board(), Config), ("config", Board(), WithMqtt),
+                             ("virtual", Board(("127.0.0.1", 18830)), Config)):
+    a = App(board, config)
+    m = a.mqtt
+    out[label] = None if m is None else [m.settings.host, m.settings.port, m.settings.node_id,
+                                         m._hook_ref in a.kernel.after_scan]
+report(out)
+""")
+    assert r["off"] is None
+    assert r["config"] == ["10.1.2.3", 1883, "cfg", True]
+    assert r["virtual"] == ["127.0.0.1", 18830, "plc1", True]

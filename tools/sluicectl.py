@@ -219,7 +219,7 @@ def parser():
     p.add_argument("--port", type=int, default=int(env("SLUICE_MQTT_PORT", "1883")))
     p.add_argument("--user", default=env("SLUICE_MQTT_USER"))
     p.add_argument("--password-file", help="file holding the password (else $SLUICE_MQTT_PASSWORD)")
-    p.add_argument("--node", default=env("SLUICE_MQTT_NODE", "sluice"), help="node id (topic base sluice/<node>)")
+    p.add_argument("--node", default=env("SLUICE_MQTT_NODE", "plc1"), help="node id (topic base sluice/<node>)")
     p.add_argument("--base", help="topic base, if the node's MQTT_BASE is not sluice/<node>")
     p.add_argument("--tls", action="store_true")
     p.add_argument("--cafile")

@@ -26,6 +26,11 @@ class App:
             watchdog.check_timeout(board.WATCHDOG_MS, config.SCAN_PERIOD_MS)
         self.scan_timer = ScanTimer(self.kernel, board.make_timer())
         self.watchdog = None
+        self.mqtt = None  # network side: slices after each scan (docs/mqtt.md)
+        broker = board.mqtt_broker() if hasattr(board, "mqtt_broker") else None  # (host, port) override
+        if broker or getattr(config, "MQTT_HOST", None):
+            from sluice import mqtt_node  # imported only when configured: no RAM otherwise
+            self.mqtt = mqtt_node.start(self.kernel, config, getattr(board, "socket", None), broker)
 
     def start(self):
         watchdog.release()  # the boot-time maintenance feed ends; good scans feed from now on

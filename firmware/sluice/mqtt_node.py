@@ -25,7 +25,7 @@ from sluice.mqtt_topics import Topics, discovery, io_text, proc_state_json
 class Settings:
     """MQTT settings, checked at load (ConfigError), never mid-run."""
 
-    def __init__(self, host, port=1883, node_id="sluice", base=None, user=None, password=None,
+    def __init__(self, host, port=1883, node_id="plc1", base=None, user=None, password=None,
                  tls=None, keepalive_s=30, timeout_ms=100, slice_ms=40, backoff_min_ms=500,
                  backoff_max_ms=30000, republish_s=60, discovery_prefix="homeassistant",
                  max_payload=256):
@@ -50,17 +50,19 @@ class Settings:
         self.republish_s, self.discovery_prefix, self.max_payload = republish_s, discovery_prefix, max_payload
 
     @classmethod
-    def from_config(cls, config):
-        """Settings from MQTT_* names in a config module; None while MQTT_HOST is unset."""
-        host = getattr(config, "MQTT_HOST", None)
+    def from_config(cls, config, broker=None):
+        """Settings from MQTT_* names in a config module; None while MQTT_HOST is
+        unset. broker: (host, port) that overrides MQTT_HOST/MQTT_PORT (the
+        virtual board's --broker)."""
+        host = broker[0] if broker else getattr(config, "MQTT_HOST", None)
         if host is None:
             return None
-        kw = {}
+        kw = {"port": broker[1]} if broker else {}
         for key in ("port", "node_id", "base", "user", "password", "tls", "keepalive_s", "timeout_ms",
                     "slice_ms", "backoff_min_ms", "backoff_max_ms", "republish_s", "discovery_prefix",
                     "max_payload"):
             name = "MQTT_" + key.upper()
-            if hasattr(config, name):
+            if hasattr(config, name) and key not in kw:
                 kw[key] = getattr(config, name)
         return cls(host, **kw)
 
@@ -285,9 +287,10 @@ class MqttNode:
                 "accepted": self.commands.accepted, "refused": self.commands.refused}
 
 
-def start(kernel, config, socket_mod=None):
-    """Attach MQTT to a running kernel from config's MQTT_* settings; None when disabled."""
-    s = Settings.from_config(config)
+def start(kernel, config, socket_mod=None, broker=None):
+    """Attach MQTT to a kernel from config's MQTT_* settings (broker: (host, port)
+    override); None when disabled. Call before the scan timer starts or from the REPL."""
+    s = Settings.from_config(config, broker)
     if s is None:
         return None
     return MqttNode(kernel, s, socket_mod).attach()
