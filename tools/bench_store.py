@@ -10,8 +10,11 @@ erases) rated 100,000 cycles:
 Prints one JSON line per design: store (sluice.store), store_naive_append (one
 growing log file, append + flush per commit), store_naive_inline_files (one
 small file per process, all in one directory, rewritten when it changes), and
-store_rp2_progsize256 (sluice.store mounted like the rp2 port, 256-byte programs).
+store_rp2_progsize256 (sluice.store mounted like the rp2 port, 256-byte programs)
+and store_demo_plant (the 8-tank demo plant for one simulated hour: real batches,
+often several processes per scan, per scan rather than per commit).
 """
+import json
 import os
 import subprocess
 import sys
@@ -62,35 +65,42 @@ def volume(progsize=None):
     return dev, vfs.VfsLfs2(dev)
 
 
-def run(name, commits, writer, dev, note):
+def run(name, scans, writer, dev, note, scans_per_commit=1):
     random.seed(1)
     procs = [Proc(i) for i in range(PROCS)]
     for p in procs:
         writer([p])
     e0, b0 = dev.counters()
-    for _ in range(commits):
+    for _ in range(scans):
         p = procs[random.getrandbits(8) % PROCS]
         p.change()
         writer([p])
     e1, b1 = dev.counters()
-    epc = (e1 - e0) / commits
-    print(json.dumps({"bench": name, "erases_per_commit": round(epc, 5),
-                      "bytes_programmed_per_commit": round((b1 - b0) / commits, 1),
-                      "projected_life_years": round(BLOCKS * 100000 / (epc * COMMITS_PER_YEAR), 1) if epc else None,
-                      "commits": commits, "processes": PROCS, "record_bytes": len(encode(procs[0])),
-                      "region_kib": BLOCKS * 4, "design": note}))
+    commits = scans // scans_per_commit
+    eps = (e1 - e0) / scans
+    out = {"bench": name, "erases_per_commit": (e1 - e0) / commits,
+           "bytes_programmed_per_commit": (b1 - b0) / commits,
+           "projected_life_years": BLOCKS * 100000 / (eps * COMMITS_PER_YEAR) if eps else None,
+           "commits": commits, "processes": PROCS, "record_bytes": len(encode(procs[0])),
+           "region_kib": BLOCKS * 4, "design": note}
+    if scans_per_commit > 1:
+        out["scans_per_commit"] = scans_per_commit
+    print(json.dumps(out))
 
 
-def ours(commits, progsize=None, name="store"):
+def ours(commits, progsize=None, name="store", scans_per_commit=1, journal_max=120):
     dev, fs = volume(progsize)
-    st = Store.open("/state", fs)
+    st = Store.open("/state", fs, journal_max=journal_max)
+    n = [0]
 
-    def write(ps):
+    def write(ps):  # one scan's changes; a commit every scans_per_commit scans
         for p in ps:
             st.put(p.name, encode(p))
-        st.commit()
-    run(name, commits, write, dev, "one record file per process in 8 bucket directories; "
-        "a multi-key batch goes through a journal file first")
+        n[0] += 1
+        if n[0] % scans_per_commit == 0:
+            st.commit()
+    run(name, commits, write, dev, "one record file per process in 8 bucket directories; multi-key "
+        "batches in a small journal file", scans_per_commit)
 
 
 def naive_append(commits):
@@ -124,13 +134,45 @@ def naive_inline_files(commits):
         "rewrite one small (inline) file per process, all in one directory")
 
 
+def demo_plant(scans):
+    # the real workload: 8 tanks, 64 processes, the kernel's own batches (often several keys)
+    from demo_rig import DemoRig
+    from sluice.persist import Persist
+    dev, fs = volume()
+    rig = DemoRig(8)
+    ps = Persist(rig.kernel, Store.open("/state", fs))
+    ps.restore()
+    rig.run(200)
+    e0, b0 = dev.counters()
+    c0 = ps.store.commits
+    rig.run(scans)
+    e1, b1 = dev.counters()
+    eps = (e1 - e0) / scans
+    print(json.dumps({"bench": "store_demo_plant", "erases_per_scan": eps,
+                      "bytes_programmed_per_scan": (b1 - b0) / scans,
+                      "commits_per_scan": (ps.store.commits - c0) / scans,
+                      "projected_life_years": BLOCKS * 100000 / (eps * COMMITS_PER_YEAR) if eps else None,
+                      "scans": scans, "processes": 64, "region_kib": BLOCKS * 4}))
+
+
 ours(20000)
 naive_append(1500)
 naive_inline_files(20000)
 ours(5000, progsize=256, name="store_rp2_progsize256")
+demo_plant(12000)
 """
+
+
+def _rounded(v):
+    if isinstance(v, float):
+        return round(v, 1) if abs(v) >= 1 else round(v, 5)
+    return v
 
 
 if __name__ == "__main__":
     src = mpy.prelude() + MP
-    sys.exit(subprocess.call([mpy.micropython_bin(), "-X", "heapsize=16M", "-c", src], cwd=mpy.ROOT))
+    p = subprocess.run([mpy.micropython_bin(), "-X", "heapsize=16M", "-c", src], cwd=mpy.ROOT,
+                       stdout=subprocess.PIPE, text=True)
+    for line in p.stdout.splitlines():
+        print(json.dumps({k: _rounded(v) for k, v in json.loads(line).items()}))
+    sys.exit(p.returncode)

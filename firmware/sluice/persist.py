@@ -251,7 +251,7 @@ class Persist:
                 b = bytearray()
                 _varint(b, now)
                 st.put(ALIVE_KEY, b)
-        if st._staged:
+        if st.pending():
             self._commit(k)
 
     def _checkpoint(self, k):
@@ -287,14 +287,16 @@ class Persist:
 def start(kernel, config, fs=None, wall_s=None):
     """Open the store in config.STATE_DIR (absent or "": state is not saved),
     restore every process and hook the commit into the scan. Optional config:
-    RESTART_POLICY {process name: policy}, STATE_CHECKPOINT_MS, STATE_BUCKETS.
+    RESTART_POLICY {process name: policy}, STATE_CHECKPOINT_MS, STATE_BUCKETS,
+    STATE_JOURNAL_MAX.
     Returns the Persist, or None without a store or if it cannot be opened
     (logged; the controller then runs without saved state)."""
     path = getattr(config, "STATE_DIR", "")
     if not path:
         return None
     try:
-        store = Store.open(path, fs, getattr(config, "STATE_BUCKETS", 8))
+        store = Store.open(path, fs, getattr(config, "STATE_BUCKETS", 8),
+                           getattr(config, "STATE_JOURNAL_MAX", 120))
     except (StoreError, OSError) as e:
         kernel._log(EV_FAULT, "store", "unavailable, state not restored", str(e))
         return None
