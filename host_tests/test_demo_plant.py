@@ -13,17 +13,17 @@ max_power = 0
 for i in range(12000):   # 1 h at 300 ms
     rig.scan()
     check_invariants(k)
-    for p in k._ranked:
+    for p in k.procs:
         if p.state_name == "blocked" and p.blocked_on:
             seen_blocked.add(p.name)
-    max_power = max(max_power, sum(1 for p in k._ranked if p.state_name == "active" and "power" in p.needs))
+    max_power = max(max_power, sum(1 for p in k.procs if p.state_name == "active" and "power" in p.needs))
 kinds = {}
 for s in range(k.events.oldest_seq(), k.events.seq):
     what = k.events.entry(s)[3]
     kinds[what] = kinds.get(what, 0) + 1
 report({"processes": len(k.processes),
         "batches": [k.processes["t%d_batch" % (i + 1)].batches for i in range(8)],
-        "faults": [(p.name, p.fault) for p in k._ranked if p.fault],
+        "faults": [(p.name, p.fault) for p in k.procs if p.fault],
         "blocked_kinds": sorted(set(n.split("_")[1] for n in seen_blocked)),
         "max_power": max_power,
         "preempted_in_last_events": kinds.get("preempted", 0),

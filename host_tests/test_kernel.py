@@ -256,7 +256,7 @@ def test_bad_commands_are_refused_with_clear_errors_and_change_nothing():
 rig = Rig(outputs=("a",))
 j = rig.k.add(Job("j", rig.out("a")))
 def snapshot():
-    return [(p.name, p.state, p.step_index, p.priority, p.rev) for p in rig.k._ranked] + [len(rig.k._queue), rig.k.halted]
+    return [(p.name, p.state, p.step_index, p.priority, p.rev) for p in rig.k.procs] + [len(rig.k._queue), rig.k.halted]
 before = snapshot()
 errors = []
 for args in [("nope", "start"), ("j", "explode"), ("j", "priority", 5000), ("j", "priority", "7"), ("j", "priority", True),

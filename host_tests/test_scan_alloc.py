@@ -48,7 +48,7 @@ for i in range(SCANS):
 active = sum(1 for p in k.processes.values() if p.state_name == "active")
 report({"locked": locked, "failures": failures, "steady": sum(steady), "active_now": active,
         "batches": sum(p.batches for p in k.processes.values() if hasattr(p, "batches"))})
-""")
+""", heap="1M")
     assert r["failures"] == []
     assert r["locked"] == r["steady"] >= 1000   # most scans are steady, and every one ran locked
     assert r["active_now"] > 0 and r["batches"] > 0  # the plant was really working

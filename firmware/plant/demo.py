@@ -3,8 +3,8 @@
 # pump and a sample valve; a level (%) and temperature (degC) sensor and a
 # high-level float switch. Tanks share transfer pumps (one per 4 tanks, at
 # least 2), a water supply that feeds 3 valves at once and a power budget of
-# 3 motors at once. Interlocks: high level stops filling, low level stops the
-# mixer.
+# 3 motors at once. Interlocks: high level (sensor, or the float switch)
+# stops filling, low level keeps the mixer off; a failed level sensor trips both.
 from plant.tank_processes import (DoseTank, FillTank, HeatTank, MixTank, RinseTank,
                                   SampleTank, TankBatch, TransferTank)
 
@@ -64,19 +64,9 @@ def build(k, tanks=8):
         for p in procs:
             k.add(p)
         k.add(TankBatch(t + "_batch", *procs))
-        k.add_interlock(t + "_high_level", _above(level, high, HIGH_LEVEL_PCT),
+        k.add_interlock(t + "_high_level", input=level, high=HIGH_LEVEL_PCT,
                         outputs=(t + "_fill",), stops=(t + "_fill",))
-        k.add_interlock(t + "_mixer_dry", _below(level, MIXER_MIN_LEVEL_PCT),
+        k.add_interlock(t + "_high_switch", input=high, high=1,
+                        outputs=(t + "_fill",), stops=(t + "_fill",))
+        k.add_interlock(t + "_mixer_dry", input=level, low=MIXER_MIN_LEVEL_PCT,
                         outputs=(t + "_mixer",))
-
-
-def _above(level, switch, pct):
-    def tripped():  # either the float switch or the level sensor; a failed sensor trips
-        return switch.value or level.fault or level.value >= pct
-    return tripped
-
-
-def _below(level, pct):
-    def tripped():
-        return level.fault or level.value < pct
-    return tripped

@@ -14,17 +14,18 @@ from sluice.events import EV_INFO, EV_WARN
 from sluice.process import ACTIVE, BLOCKED
 
 
-def _before(p, q):
-    return p.priority > q.priority or (p.priority == q.priority and p.seq < q.seq)
-
-
 def sort_ranked(a):
     # Insertion sort: the list is nearly sorted after a few requests, and it sorts in place.
     for i in range(1, len(a)):
         p = a[i]
+        prio = p.priority
+        seq = p.seq
         j = i - 1
-        while j >= 0 and _before(p, a[j]):
-            a[j + 1] = a[j]
+        while j >= 0:
+            q = a[j]
+            if prio < q.priority or (prio == q.priority and seq > q.seq):
+                break
+            a[j + 1] = q
             j -= 1
         a[j + 1] = p
 
@@ -82,9 +83,22 @@ def _block(k, p):
         k._touch(p)
 
 
+def _compact(a):
+    # Drop the processes that left (inactive, paused, faulted), in place.
+    j = 0
+    for i in range(len(a)):
+        p = a[i]
+        if p.state == ACTIVE or p.state == BLOCKED:
+            a[j] = p
+            j += 1
+    while len(a) > j:
+        a.pop()
+
+
 def arbitrate(k):
     k._dirty = False
-    ranked = k._ranked
+    ranked = k._running
+    _compact(ranked)
     if k._resort:
         k._resort = False
         sort_ranked(ranked)
@@ -94,7 +108,7 @@ def arbitrate(k):
     # _arb: 0 = not yet ranked in this pass, 1 = granted
     for p in ranked:
         p._arb = 0
-        if p.state != ACTIVE:
+        if p.state != ACTIVE or not p._needs:
             continue
         if p.preemptible:
             for r in p._needs:
@@ -103,30 +117,34 @@ def arbitrate(k):
                 r.held += 1
         else:
             for r in p._needs:
-                r.grant(p)
+                r.holders[r.granted] = p
+                r.granted += 1
             p._arb = 1
     for p in ranked:
+        if p._arb:
+            continue
         s = p.state
-        if p._arb or (s != ACTIVE and s != BLOCKED):
-            continue
-        if s == ACTIVE:  # its own units go back in the pool before it is ranked
-            for r in p._needs:
-                r.held -= 1
-        fits = preempt = True
-        for r in p._needs:
-            if r.free() <= 0:
-                fits = False
-                if not _victims_available(r, p):
-                    preempt = False
-        if not fits and not preempt:
-            _block(k, p)
-            continue
-        if not fits:
-            _preempt_for(k, p)
-        for r in p._needs:
-            r.grant(p)
+        needs = p._needs
+        if needs:
+            if s == ACTIVE:  # its own units go back in the pool before it is ranked
+                for r in needs:
+                    r.held -= 1
+            fits = preempt = True
+            for r in needs:  # free units: capacity - granted - held - reserved
+                if r.capacity - r.granted - r.held - r.reserved <= 0:
+                    fits = False
+                    if not _victims_available(r, p):
+                        preempt = False
+            if not fits:
+                if not preempt:
+                    _block(k, p)
+                    continue
+                _preempt_for(k, p)
+            for r in needs:
+                r.holders[r.granted] = p
+                r.granted += 1
         p._arb = 1
-        if s != ACTIVE:
+        if s == BLOCKED:
             p.state = ACTIVE
             p.blocked_on = p.blocked_by = ""
             p._stint_t0 = k.now_ms

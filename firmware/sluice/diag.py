@@ -31,7 +31,7 @@ def status_lines(only_running=False):
     k = _k()
     counts = [0] * len(STATE_NAMES)
     rows = []
-    for p in k._ranked:
+    for p in k.procs:
         counts[p.state] += 1
         if only_running and p.state == 0:
             continue

@@ -1,12 +1,24 @@
 # An interlock: a condition checked every scan, before any process steps.
 # While tripped it holds its outputs at their safe value (Output.inhibit) and
 # keeps its processes stopped, whatever priorities or commands say.
+#
+# The condition is either a limit on one input (the common case, checked
+# inline by the kernel, and shown by diagnostics): tripped while
+# input.value >= high, or input.value < low, or the input reports a sensor
+# fault; or any callable() returning truthy when the plant is unsafe. A
+# callable that raises counts as tripped: fail safe.
+from sluice.errors import ConfigError
 
 
 class Interlock:
-    def __init__(self, name, tripped, outputs=(), stops=()):
+    def __init__(self, name, tripped=None, outputs=(), stops=(), input=None, high=None, low=None):
+        if (tripped is None) == (input is None) or (input is not None and (high is None) == (low is None)):
+            raise ConfigError("interlock %s: give either tripped=callable or input= with one of high=/low=" % name)
         self.name = name
-        self.tripped_fn = tripped  # callable() -> truthy when the plant is unsafe
+        self.tripped_fn = tripped
+        self.input = input
+        self.limit = high if high is not None else low
+        self.above = high is not None
         self.output_names = tuple(outputs)
         self.stop_names = tuple(stops)
         self.outputs = ()    # resolved by the kernel
@@ -14,9 +26,7 @@ class Interlock:
         self.tripped = False
         self.trip_count = 0
 
-    def evaluate(self):
-        """True if tripped. A condition that raises counts as tripped: fail safe."""
-        try:
-            return bool(self.tripped_fn())
-        except Exception:
-            return True
+    def describe(self):
+        if self.input is None:
+            return "custom condition"
+        return "%s %s %d or sensor fault" % (self.input.name, ">=" if self.above else "<", self.limit)

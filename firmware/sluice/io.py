@@ -1,15 +1,22 @@
 # The process image: named outputs and inputs. Processes only touch the image
-# (Output.cmd, Input.value); the kernel reads inputs at the start of a scan and
-# writes outputs at its end, so every process sees one consistent snapshot.
+# (Output.on/off/set/to_safe, Input.value); the kernel reads inputs at the start
+# of a scan and writes outputs at its end, so every process sees one consistent
+# snapshot.
 # Hardware comes in as objects: an output driver needs .value(v), a digital
 # input source .value(), an analog one .read_u16(). Only boards/ create them.
 from sluice.errors import ConfigError
 
 
+class _Detached:
+    changed = False
+
+
 class Output:
     """A binary output. cmd is what the logic asks for (1 = energised);
     value is what was last written. While `inhibit` > 0 (tripped interlocks)
-    the safe value is written whatever cmd says."""
+    the safe value is written whatever cmd says. Change cmd only through
+    on/off/set/to_safe and inhibit only with io.changed = True: a plain
+    Output is written only in scans where something changed."""
 
     def __init__(self, name, driver=None, safe=0):
         self.name = name
@@ -18,18 +25,28 @@ class Output:
         self.cmd = safe
         self.value = safe
         self.inhibit = 0
+        self.io = _Detached  # the IoImage, once added to one
 
     def on(self):
-        self.cmd = 1
+        if self.cmd != 1:
+            self.cmd = 1
+            self.io.changed = True
 
     def off(self):
-        self.cmd = 0
+        if self.cmd != 0:
+            self.cmd = 0
+            self.io.changed = True
 
     def set(self, on):
-        self.cmd = 1 if on else 0
+        if on:
+            self.on()
+        else:
+            self.off()
 
     def to_safe(self):
-        self.cmd = self.safe
+        if self.cmd != self.safe:
+            self.cmd = self.safe
+            self.io.changed = True
 
     def write(self, now_ms):
         v = self.safe if self.inhibit else self.cmd
@@ -65,21 +82,27 @@ class IoImage:
     def __init__(self):
         self.outputs = {}
         self.inputs = {}
-        self._out = []  # lists for allocation-free iteration in the scan
-        self._in = []
+        self.changed = True  # an Output's cmd or inhibit changed since the last write
+        self._out = []    # every output, for all_safe
+        self._plain = []  # Output.write: only needed after a change
+        self._timed = []  # subclasses (relays with min times, feedback): written every scan
+        self._in = []     # inputs with a source to read
 
     def add_output(self, out):
         if out.name in self.outputs or out.name in self.inputs:
             raise ConfigError("I/O name used twice: " + out.name)
         self.outputs[out.name] = out
+        out.io = self
         self._out.append(out)
+        (self._plain if type(out).write is Output.write else self._timed).append(out)
         return out
 
     def add_input(self, inp):
         if inp.name in self.inputs or inp.name in self.outputs:
             raise ConfigError("I/O name used twice: " + inp.name)
         self.inputs[inp.name] = inp
-        self._in.append(inp)
+        if inp.source is not None:
+            self._in.append(inp)
         return inp
 
     def output(self, name):
@@ -99,7 +122,11 @@ class IoImage:
             i.read(now_ms)
 
     def write(self, now_ms):
-        for o in self._out:
+        if self.changed:
+            self.changed = False
+            for o in self._plain:
+                o.write(now_ms)
+        for o in self._timed:
             o.write(now_ms)
 
     def all_safe(self):

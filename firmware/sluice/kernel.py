@@ -12,9 +12,10 @@ from sluice.errors import CommandError, ConfigError
 from sluice.events import EV_FAULT, EV_INFO, EV_WARN, EventLog
 from sluice.interlock import Interlock
 from sluice.process import (ACTIVE, BLOCKED, DONE, FAULTED, FAULTED_OUT, INACTIVE, PAUSED,
-                            PRIORITY_MAX, PRIORITY_MIN, STATE_NAMES, STOPPED, W_NONE)
+                            PRIORITY_MAX, PRIORITY_MIN, STATE_NAMES, STOPPED, W_CHILDREN, W_COND,
+                            W_NONE, W_TIME)
 from sluice.resource import Resource
-from sluice.stepper import advance
+from sluice.stepper import advance, step_failed, timed_out
 
 VERBS = ("start", "stop", "pause", "resume", "reset", "priority")
 NODE_VERBS = ("halt", "resume_all")
@@ -39,13 +40,15 @@ class Kernel:
         self.halted = False
         self.rev = 0          # bumped with every Process.rev and interlock change
         self.scan_count = 0
-        self._ranked = []     # every process, by priority (high first) then seq (early first)
+        self.procs = []       # every process, in the order added
+        self._running = []    # ACTIVE and BLOCKED ones (and, until the next arbitration
+                              # compacts it, some that just left), by rank: see arbiter
         self._auto = []       # processes that define auto_start()
         self._res = []
         self._queue = []      # (process or None, verb, arg, done) waiting for the next scan
         self._seq = 0
         self._dirty = True    # arbitration needed
-        self._resort = False  # _ranked order changed
+        self._resort = False  # a priority or seq changed: _running needs sorting
         self._halt_applied = True
 
     # --- configuration (at load, never mid-run) ------------------------------
@@ -70,14 +73,14 @@ class Kernel:
         p._needs = tuple(needs)
         p.kernel = self
         self.processes[p.name] = p
-        self._ranked.append(p)
+        self.procs.append(p)
         if p._auto:
             self._auto.append(p)
-        self._resort = True
         return p
 
-    def add_interlock(self, name, tripped, outputs=(), stops=()):
-        ilk = Interlock(name, tripped, outputs, stops)
+    def add_interlock(self, name, tripped=None, outputs=(), stops=(), input=None, high=None, low=None):
+        """See sluice.interlock: tripped=callable, or input=Input with high= or low=."""
+        ilk = Interlock(name, tripped, outputs, stops, input, high, low)
         ilk.outputs = tuple(self.io.output(n) for n in ilk.output_names)
         procs = []
         for n in ilk.stop_names:
@@ -171,7 +174,7 @@ class Kernel:
             err = None
             if p is None:  # resume_all
                 self.halted = False
-                for x in self._ranked:
+                for x in self.procs:
                     if x.state == PAUSED and not self._refusal(x, "resume", None):
                         self._request(x)
                 self._log(EV_INFO, "node", "resume_all")
@@ -188,6 +191,7 @@ class Kernel:
                     self._log(EV_WARN, "node", "reply failed", describe(e))
 
     def _apply(self, p, verb, arg):
+        self._log(EV_INFO, p.name, verb)
         if verb == "start":
             p.auto = True
             self._request(p)
@@ -205,7 +209,6 @@ class Kernel:
             p.priority = arg
             self._resort = self._dirty = True
             self._touch(p)
-        self._log(EV_INFO, p.name, verb)
 
     # --- state changes (scan context only) -------------------------------
 
@@ -217,7 +220,8 @@ class Kernel:
         self.events.log(self.now_ms, level, who, what, detail)
 
     def _request(self, p):
-        """INACTIVE or PAUSED -> BLOCKED until the next arbitration."""
+        """INACTIVE or PAUSED -> BLOCKED until the next arbitration, or straight
+        to ACTIVE when it needs no resource (nothing can block it)."""
         if p.state == INACTIVE:
             p.start_count += 1
             p.outcome = 0
@@ -225,9 +229,17 @@ class Kernel:
             p._step_ms = 0
         self._seq += 1
         p.seq = self._seq
-        p.state = BLOCKED
+        if p not in self._running:
+            self._running.append(p)
         p.blocked_on = p.blocked_by = ""
-        self._resort = self._dirty = True
+        self._resort = True
+        if p._needs:
+            p.state = BLOCKED
+            self._dirty = True
+        else:
+            p.state = ACTIVE
+            p._stint_t0 = self.now_ms
+            self._log(EV_INFO, p.name, "active", p.step)
         self._touch(p)
 
     def _close(self, p):
@@ -253,6 +265,8 @@ class Kernel:
         """Any state -> INACTIVE, PAUSED or FAULTED. Releases resources."""
         children = p._children
         p._children = ()
+        if p._needs and (p.state == ACTIVE or p.state == BLOCKED):
+            self._dirty = True  # it frees units or a reservation: others may now run
         self._close(p)
         p.state = state
         p.outcome = outcome
@@ -260,12 +274,13 @@ class Kernel:
         if state == INACTIVE:
             p.step_index = 0
             p._step_ms = 0
+        if p._parent is not None:
+            p._parent._wake = True
         if outcome == STOPPED or outcome == FAULTED_OUT:
             for c in children:  # a stopped or faulted parent stops what it started
                 if c.state != INACTIVE and c.state != FAULTED:
                     self._leave(c, INACTIVE, STOPPED)
                     self._log(EV_INFO, c.name, "stopped", "parent " + p.name)
-        self._dirty = True
         self._touch(p)
 
     def fault(self, p, text):
@@ -293,9 +308,30 @@ class Kernel:
                     self._auto_start(p)
         if self._dirty:
             arbitrate(self)
-        for p in self._ranked:
-            if p.state == ACTIVE:
-                advance(self, p, now)
+        for p in self._running:  # in rank order; may grow while stepping (a started child)
+            if p.state != ACTIVE:
+                continue
+            w = p._wait  # the common waits are checked inline: no call per waiting process
+            if w == W_TIME:
+                if ticks_diff(now, p._wait_until) < 0:
+                    continue
+                p._wait = W_NONE
+            elif w == W_COND:
+                try:
+                    ok = p._cond()
+                except Exception as e:
+                    self.fault(p, step_failed(p, e))
+                    continue
+                if not ok:
+                    if p._wait_timeout and ticks_diff(now, p._wait_until) >= 0:
+                        self.fault(p, timed_out(p, w))
+                    continue
+                p._wait = W_NONE
+            elif w == W_CHILDREN:  # woken by a child leaving (or to check a timeout)
+                if not p._wake and not p._wait_timeout:
+                    continue
+                p._wake = False
+            advance(self, p, now)
         self.io.write(now)
         for hook in self.after_scan:
             try:
@@ -318,20 +354,28 @@ class Kernel:
 
     def _apply_halt(self):
         self._halt_applied = True
-        for p in self._ranked:
+        for p in self.procs:
             if p.state == ACTIVE or p.state == BLOCKED:
                 self._leave(p, PAUSED, 0)
         self.io.all_safe()
 
     def _check_interlocks(self):
         for ilk in self.interlocks:
-            t = ilk.evaluate()
+            inp = ilk.input
+            if inp is not None:
+                t = inp.fault or ((inp.value >= ilk.limit) if ilk.above else (inp.value < ilk.limit))
+            else:
+                try:
+                    t = bool(ilk.tripped_fn())
+                except Exception:
+                    t = True  # a condition that cannot be evaluated counts as tripped: fail safe
             if t == ilk.tripped:
                 continue
             ilk.tripped = t
             d = 1 if t else -1
             for o in ilk.outputs:
                 o.inhibit += d
+            self.io.changed = True
             self.rev += 1
             if not t:
                 self._log(EV_INFO, ilk.name, "interlock clear")

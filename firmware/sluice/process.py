@@ -93,6 +93,8 @@ class Process:
         self._wait_timeout = False
         self._cond = None
         self._children = ()
+        self._parent = None   # the process whose run() started this one
+        self._wake = False    # a child left the running states: check W_CHILDREN
         self._step_ms = 0     # time in step banked before the current active stint
         self._stint_t0 = 0    # ticks when the current active stint began
         self._arb = 0         # arbitration scratch (see Kernel._arbitrate)
@@ -158,7 +160,9 @@ class Process:
         for c in children:
             if c.state == INACTIVE:
                 self.kernel.start_now(c)
+            c._parent = self
         self._wait = W_CHILDREN
+        self._wake = True
         self._children = children
         self._wait_timeout = timeout_ms > 0
         self._wait_until = ticks_add(self.kernel.now_ms, timeout_ms)

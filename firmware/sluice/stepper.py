@@ -1,13 +1,19 @@
-# Advancing one active process by one scan. Called from Kernel.scan for each
-# ACTIVE process, in rank order. In a steady-state scan (no step ends, no state
-# changes) this allocates nothing: waits are checked from stored ticks and
-# bound methods, and a generator resumes in place.
+# Advancing one active process by one scan. Kernel.scan checks time and
+# condition waits inline and calls advance() when the step may go on; in a
+# steady-state scan (no step ends, no state changes) nothing here allocates:
+# waits are checked from stored ticks and bound methods, and a generator
+# resumes in place.
 from sluice.compat import ticks_diff
 from sluice.process import ACTIVE, DONE, FAULTED, INACTIVE, W_CHILDREN, W_COND, W_NONE, W_TIME
 
 
 def step_failed(p, e):
     return "step %s: %s: %s" % (p.step, type(e).__name__, e)
+
+
+def timed_out(p, w):
+    return "step %s: timeout after %d ms waiting for %s" % (
+        p.step, p.step_elapsed_ms, "a condition" if w == W_COND else "children")
 
 
 def _children_done(k, p):
@@ -34,8 +40,7 @@ def _ready(k, p, now):
     if ok or p.state != ACTIVE:
         return ok
     if p._wait_timeout and ticks_diff(now, p._wait_until) >= 0:
-        k.fault(p, "step %s: timeout after %d ms waiting for %s" % (
-            p.step, p.step_elapsed_ms, "a condition" if w == W_COND else "children"))
+        k.fault(p, timed_out(p, w))
     return False
 
 

@@ -62,7 +62,7 @@ def check_invariants(k):
     """Raise AssertionError if a resource is over-granted or an interlocked output is energised."""
     for r in k._res:
         n = 0
-        for p in k._ranked:
+        for p in k.procs:
             if p.state == ACTIVE and r in p._needs:
                 n += 1
         assert n <= r.capacity, "resource %s granted %d > capacity %d" % (r.name, n, r.capacity)
