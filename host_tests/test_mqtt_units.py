@@ -119,7 +119,7 @@ report({"before": before, "after": [p.ready, k.io.outputs["t1_fill"].value],
 
 def test_settings_are_checked_at_load():
     r = mpy.result("""
-from sluice.mqtt_node import Settings
+from sluice.mqtt_settings import Settings
 from sluice.errors import ConfigError
 bad = [dict(host=""), dict(host="h", port=0), dict(host="h", node_id="a/b"), dict(host="h", user="u"),
        dict(host="h", keepalive_s=1), dict(host="h", timeout_ms=5000), dict(host="h", base="x/#"),

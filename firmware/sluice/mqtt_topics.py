@@ -6,7 +6,6 @@ import json
 
 from sluice.compat import const
 
-PROC_STATE_FIELDS = ("state", "step", "priority", "blocked_by", "blocked_on", "step_elapsed_s", "fault", "rev")
 _DEVICE_MODEL = "Sluice MicroPython PLC"
 NAME_MAX = const(32)  # longest process or I/O name that can appear in a topic level
 
