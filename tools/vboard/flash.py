@@ -8,11 +8,15 @@ import vfs
 
 BLOCK_SIZE = 4096
 DEFAULT_BLOCKS = 512  # 2 MiB, like a typical ESP32 data partition
+_GEOMETRY = {"progsize": 256, "readsize": 256}  # progsize as the esp32 and rp2 ports mount it
 
 
 class FileBlockDevice:
     """The extended block protocol littlefs needs (readblocks/writeblocks
-    with offsets, ioctl). Writes go straight to the host file."""
+    with offsets, ioctl), over a RAM copy of the host file: littlefs runs at
+    memory speed, and changed blocks are written back to the file by
+    flush() (the runner calls it about once a wall second, at every reset
+    and at power-off), so the file is what a board's flash would hold."""
 
     def __init__(self, path, n_blocks=DEFAULT_BLOCKS):
         try:
@@ -27,27 +31,37 @@ class FileBlockDevice:
             size = n_blocks * BLOCK_SIZE
         self.n_blocks = size // BLOCK_SIZE
         self.f = open(path, "r+b")
+        self.mem = bytearray(size)
+        self.f.readinto(self.mem)
+        self.view = memoryview(self.mem)
+        self.dirty = set()
 
     def readblocks(self, block, buf, offset=0):
-        self.f.seek(block * BLOCK_SIZE + offset)
-        self.f.readinto(buf)
+        a = block * BLOCK_SIZE + offset
+        buf[:] = self.view[a:a + len(buf)]
 
     def writeblocks(self, block, buf, offset=None):
-        if offset is None:  # whole-block write: erase first
-            offset = 0
-        self.f.seek(block * BLOCK_SIZE + offset)
-        self.f.write(buf)
+        a = block * BLOCK_SIZE + (offset or 0)
+        n = len(buf)
+        self.view[a:a + n] = buf
+        for b in range(a // BLOCK_SIZE, (a + n - 1) // BLOCK_SIZE + 1):
+            self.dirty.add(b)
 
     def ioctl(self, op, arg):
         if op == 4:  # block count
             return self.n_blocks
         if op == 5:  # block size
             return BLOCK_SIZE
-        if op == 6:  # erase block: littlefs rewrites it whole, nothing to do
-            return 0
-        return 0
+        return 0     # 6, erase: littlefs rewrites a block whole, nothing to do
+
+    def flush(self):
+        for b in sorted(self.dirty):
+            self.f.seek(b * BLOCK_SIZE)
+            self.f.write(self.view[b * BLOCK_SIZE:(b + 1) * BLOCK_SIZE])
+        self.dirty = set()
 
     def close(self):
+        self.flush()
         self.f.close()
 
 
@@ -56,11 +70,11 @@ def open_volume(path, n_blocks=DEFAULT_BLOCKS, mkfs=False):
     dev = FileBlockDevice(path, n_blocks)
     if not mkfs:
         try:
-            return vfs.VfsLfs2(dev), dev
+            return vfs.VfsLfs2(dev, **_GEOMETRY), dev
         except OSError:
             pass  # blank or corrupt: format, as the ports do at first boot
     vfs.VfsLfs2.mkfs(dev)
-    return vfs.VfsLfs2(dev), dev
+    return vfs.VfsLfs2(dev, **_GEOMETRY), dev
 
 
 def mount_root(volume):

@@ -96,7 +96,7 @@ class VirtualBoard:
             os.symlink(self.pty, self.pty_link)
         os.set_blocking(self.master, False)
         self.proc = subprocess.Popen(
-            [micropython_bin(), "-X", "heapsize=2M", RUNNER] + args, cwd=HERE,
+            [micropython_bin(), "-X", "heapsize=8M", RUNNER] + args, cwd=HERE,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
             start_new_session=True)  # Ctrl-C in the terminal is for the host side only
         self._stop = False

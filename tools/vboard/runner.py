@@ -93,7 +93,7 @@ class Board:
         self.pending = bytearray()  # bytes read while user code ran
         self.g = {}
         self.repl = repl_mod.Repl(self.g, BANNER)
-        self.wall0 = self.wall_start = utime.ticks_ms()
+        self.wall0 = self.wall_start = self.flushed_ms = utime.ticks_ms()
         flash.mount_root(volume)
         sys.path[:] = ["", ".frozen", "/lib"]
         self.keep = set(sys.modules)  # what survives a reset: the simulated hardware
@@ -113,6 +113,9 @@ class Board:
             utime.sleep_ms(ahead)
 
     def _on_advance(self, now_ms):
+        if self.dev.dirty and utime.ticks_diff(utime.ticks_ms(), self.flushed_ms) > 1000:
+            self.dev.flush()
+            self.flushed_ms = utime.ticks_ms()
         while self.faults and self.faults[0][0] <= now_ms:
             vhw.apply_fault(*self.faults.pop(0)[1:])
         self.rec.on_advance(now_ms)
@@ -161,6 +164,7 @@ class Board:
             sys.print_exception(e)
 
     def boot(self, kind):
+        self.dev.flush()
         hw.timers = []
         if kind == "hard":
             hw.outputs_released()
@@ -185,11 +189,13 @@ class Board:
     def loop(self):
         fast = self.o["fast"]
         end = self.end_ms
+        n = 0
         while not end or hw.now_ms < end:
             if fast:
                 due = hw.next_due_ms()
                 hw.advance_to(due if not end or due < end else end)
-                if self.stdin_open:
+                n += 1
+                if n & 7 == 0:  # the serial line every 8 steps: the poll is most of the loop's cost
                     self._serve(0)
                 continue
             target = self._sim_now_by_wall()

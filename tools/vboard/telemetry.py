@@ -39,6 +39,7 @@ class Recorder:
         # tallies over the whole run, by process name (kept across resets)
         self.ran, self.blocked, self.done, self.faults, self.trips = {}, {}, {}, {}, {}
         self.boots = 0
+        self.scan_us_total = 0  # wall time spent in the firmware's scans
 
     def _emit(self, tag, obj):
         sys.stderr.write(tag + json.dumps(obj) + "\n")
@@ -66,6 +67,7 @@ class Recorder:
 
     def _tally(self, k):
         """An after_scan hook: runs in the scan, so it sees every state."""
+        self.scan_us_total += self.app.scan_timer.scan_us  # the previous scan's duration
         _mark(self._unseen_active, _ACTIVE, self.ran)
         _mark(self._unseen_blocked, _BLOCKED, self.blocked)
         ev = k.events
@@ -112,7 +114,7 @@ class Recorder:
 
     def summary(self, now_ms, wall_ms):
         app = self.app
-        out = {"t": now_ms, "wall_ms": wall_ms, "boots": self.boots,
+        out = {"t": now_ms, "wall_ms": wall_ms, "boots": self.boots, "scan_ms_total": self.scan_us_total // 1000,
                "procs": [p.name for p in self.procs], "ran": self.ran, "blocked": self.blocked,
                "done": self.done, "faults": self.faults, "trips": self.trips}
         if app is not None:
