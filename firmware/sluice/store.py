@@ -184,6 +184,8 @@ class Store:
         if s > self.seq:
             self.seq = s
         for i, v in entries:
+            if i >= self._next_id:  # never reuse an id the journal still names
+                self._next_id = i + 1
             key = by_id.get(i)
             if key is None:
                 self.problems.append(("journal names an unknown key", "id %d" % i))
