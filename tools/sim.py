@@ -112,11 +112,14 @@ def live(board, rec, args):
     out = sys.stdout
     out.write("\x1b[?25l")
     try:
-        while board.proc.poll() is None:
+        while True:
+            running = board.proc.poll() is None
             size = shutil.get_terminal_size((100, 40))
             lines = render(rec, args, board.device, size.columns, size.lines)
             out.write("\x1b[H" + "".join(ln + "\x1b[K\n" for ln in lines) + "\x1b[J")
             out.flush()
+            if not running:  # that was the final state
+                break
             time.sleep(_REFRESH_S)
     finally:
         out.write("\x1b[?25h\n")
