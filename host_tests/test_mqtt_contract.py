@@ -113,9 +113,12 @@ def test_priority_and_node_wide_commands(rig):
     reply, _ = rig.send("t2_mix", json.dumps({"cmd": "priority", "arg": 700, "id": 9}))
     assert reply["ok"] is True and reply["id"] == 9 and reply["cmd"] == "priority 700"
     assert rig.watch.wait(lambda t, p: t == BASE + "/proc/t2_mix/state" and b'"priority":700' in p, 3)
+    m = rig.watch.mark()
     reply, _ = rig.send("", json.dumps({"cmd": "status", "id": "st"}))
     assert reply["ok"] is True and reply["status"]["processes"]["inactive"] == N_PROCS
     assert reply["status"]["halted"] is False
+    # `status` also publishes every state again.
+    assert rig.watch.wait(lambda t, p: t == BASE + "/proc/t8_rinse/state", 3, m)
     reply, _ = rig.send("", "halt")
     assert reply["ok"] is True
     reply, _ = rig.send("t4_fill", "start")

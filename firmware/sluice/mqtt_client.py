@@ -34,10 +34,13 @@ class Client(MQTTClient):
         self.last_rx_ms = 0    # ticks of the last packet received
         self.rx_packets = 0
         self._skip_buf = bytearray(128)
+        self._addr = None
 
     def connect(self, clean_session=True):
         sm = self.socket_mod
-        addr = sm.getaddrinfo(self.server, self.port)[0][-1]
+        if self._addr is None:  # resolved once: a DNS lookup cannot be bounded by a timeout
+            self._addr = sm.getaddrinfo(self.server, self.port)[0][-1]
+        addr = self._addr
         raw = sm.socket()
         sock = self.sock = _Stream(raw)  # set first so close() works whatever fails next
         raw.settimeout(self.timeout_s)

@@ -38,7 +38,7 @@ class MqttNode:
         client.set_callback(self._on_msg)
         self.link = Link(client, t.availability, s.keepalive_s, s.backoff_min_ms, s.backoff_max_ms,
                          self._on_up, self._on_down)
-        self.commands = CommandHandler(kernel, t, self.session, self.status)
+        self.commands = CommandHandler(kernel, t, self.session, self._status_cmd)
         self.commands.max_payload = s.max_payload
         self._procs = list(kernel.processes.values())
         self._proc_topics = [t.proc_state(p.name) for p in self._procs]
@@ -216,6 +216,10 @@ class MqttNode:
     def _log(self, level, what, detail=""):
         k = self.kernel
         k.events.log(k.now_ms, level, "mqtt", what, detail)
+
+    def _status_cmd(self):
+        self.republish()
+        return self.status()
 
     def status(self):
         """Summary for the `status` command and diagnostics."""
