@@ -53,9 +53,9 @@ def _expect(name, saved, view, policy):
     elif s == PAUSED:
         ok = vs == PAUSED and vstep == step and vms == ms
     elif policy == "resume":
-        ok = vs == BLOCKED and vstep == step and vms == ms and vstarts == starts
+        ok = vs in (ACTIVE, BLOCKED) and vstep == step and vms == ms and vstarts == starts
     elif policy == "restart":
-        ok = vs == BLOCKED and vms == 0 and vstarts == starts + 1
+        ok = vs in (ACTIVE, BLOCKED) and vms == 0 and vstarts == starts + 1
     else:
         ok = vs == INACTIVE and vauto is False
     return None if ok else "%s: saved %r, policy %s, restored %r" % (name, saved, policy, view)
