@@ -133,3 +133,24 @@ hw.advance_to(10100)
 report([level, early, run, hw.signals["t1_mixer_run"].raw()])
 """)
     assert r == [40000, 0, 1, 0]   # 1 %/s for 10 s; feedback after 500 ms; a trip drops it
+
+
+def test_a_plant_layout_is_plain_data(tmp_path):
+    import json
+    layout = {"tanks": [{"name": "a", "pump": "p", "fill_mpct_per_s": 5000, "level_pct": 10}],
+              "outputs": ["p", "a_fill", "a_drain", "a_outlet", "a_mixer", "a_heater", "a_dose", "a_sample"],
+              "analog": ["a_level", "a_temp"], "switches": ["a_high"], "motors": ["p"]}
+    path = tmp_path / "layout.json"
+    path.write_text(json.dumps(layout))
+    r = mpy.result("""
+import json, tank_plant
+from vhw import hw
+layout = json.load(open(%r))
+hw.plant = tank_plant.Plant(hw.wire(layout), layout)
+hw.signals["a_fill"].drive(1)
+hw.advance_to(10000)
+report([hw.plant.tank("a").level_mpct, sorted(hw.signals)])
+""" % str(path))
+    level, names = r
+    assert level == 60000                       # 10 % + 5 %/s for 10 s
+    assert "p_run" in names and "a_level" in names and len(names) == 12

@@ -8,7 +8,7 @@ import vfs
 
 BLOCK_SIZE = 4096
 DEFAULT_BLOCKS = 512  # 2 MiB, like a typical ESP32 data partition
-_GEOMETRY = {"progsize": 256, "readsize": 256}  # progsize as the esp32 and rp2 ports mount it
+_GEOMETRY = {"progsize": 256, "readsize": 1024}  # progsize as the ports; big reads: fewer Python calls
 
 
 class FileBlockDevice:

@@ -1,6 +1,6 @@
 # The virtual board's `machine` module: the subset of MicroPython's machine
 # API the firmware uses, over the simulated hardware in vhw. A pin id is the
-# I/O name ("t1_fill"); see vhw.Hardware.signal for what may be claimed.
+# I/O name ("t1_fill"); see vhw.Hardware.signal for which ids are accepted.
 from umachine import PinBase, Signal, mem8, mem16, mem32, time_pulse_us  # noqa: F401
 
 from vhw import HardReset, SoftReset, hw

@@ -9,7 +9,7 @@
 # "host_path<TAB>/board/path" copied into the flash first)  --tanks N |
 # --layout JSON  --speed X (simulated/wall time) | --fast (as fast as
 # possible)  --duration-s S  --telemetry-ms N  --fault T:KIND:NAME[=VALUE]
-# (repeatable, see vhw.inject)  --broker HOST:PORT (MQTT hook, issue 5).
+# (repeatable, see vhw.apply_fault)  --broker HOST:PORT (MQTT hook, issue 5).
 import gc
 import json
 import select

@@ -42,7 +42,6 @@ class Signal:
         self.stuck = None
         self.forced = None
         self.fault = False
-        self.claimed = None  # "pin" or "adc" once the board created its object
 
     def drive(self, v):
         self.cmd = v
@@ -107,18 +106,17 @@ class Hardware:
             bus.inputs[n + "_run"] = self.add_signal(n + "_run", False)
         return bus
 
-    def signal(self, name, claim):
-        """The wire of pin id `name`, claimed by a "pin" or an "adc". Unknown
-        ids become unwired outputs (a status LED); plant inputs cannot be
-        driven, digital wires cannot be read by an ADC."""
+    def signal(self, name, user):
+        """The wire of pin id `name` for a "pin" or an "adc". Unknown ids
+        become unwired outputs (a status LED); an ADC needs an analog wire
+        (Pin refuses to drive plant inputs)."""
         s = self.signals.get(name)
         if s is None:
-            if claim == "adc":
+            if user == "adc":
                 raise ValueError("no analog input named %r on this plant" % (name,))
             s = self.add_signal(name, True)
-        if claim == "adc" and not s.analog:
+        if user == "adc" and not s.analog:
             raise ValueError("pin %r is not an analog input" % (name,))
-        s.claimed = claim
         return s
 
     def outputs_released(self):
@@ -126,7 +124,6 @@ class Hardware:
         for s in self.signals.values():
             if s.output:
                 s.drive(0)
-            s.claimed = None
 
     # --- faults (from tests, sim scenarios or the REPL: `import vhw`) ------
 
