@@ -6,6 +6,7 @@ simulated demo plant, with a live terminal view until Ctrl-C.
   make sim SIM_ARGS="--headless"             1 simulated hour, as fast as possible, then a summary
   make sim SIM_ARGS="--headless --duration 8h --png build/sim.png"
   make sim SIM_ARGS="--fault 60:stick:t1_fill=0 --fault 120:sensor:t2_level=error"
+  make sim SIM_ARGS="--config config_1tank --speed 5"
 
 While it runs, the board's REPL is on a pseudo-terminal (build/vboard/tty):
 `mpremote connect build/vboard/tty repl`, then status(), show("t1_fill")...
@@ -31,6 +32,18 @@ def duration_s(text):
     """"90", "90s", "15m", "8h" -> seconds."""
     mult = {"s": 1, "m": 60, "h": 3600}.get(text[-1:], None)
     return int(float(text[:-1] if mult else text) * (mult or 1))
+
+
+def config_tanks(config):
+    """The demo plant's size in a config file (plain assignments)."""
+    path = os.path.join(ROOT, "firmware", "config.py") if config == "config" else \
+        os.path.join(ROOT, "boards", config + ".py")
+    ns = {}
+    with open(path) as f:
+        exec(compile(f.read(), path, "exec"), ns)
+    if ns.get("PLANT") != "plant.demo":
+        raise SystemExit("sim: %s: only the demo plant (PLANT = 'plant.demo') has a plant model" % path)
+    return ns.get("PLANT_ARGS", {}).get("tanks", 8)
 
 
 def hms(ms):
@@ -206,7 +219,9 @@ def main(argv=None):
                     help="simulated time to run: 90, 90s, 15m, 8h (headless default: 1h; live: until Ctrl-C)")
     ap.add_argument("--headless", action="store_true", help="no live view: run as fast as possible, print a summary")
     ap.add_argument("--png", help="write a timeline picture (process states, tank levels) here at the end")
-    ap.add_argument("--tanks", type=int, default=8)
+    ap.add_argument("--config", default="config",
+                    help="'config' (firmware/config.py) or boards/<CONFIG>.py, installed as config.py")
+    ap.add_argument("--tanks", type=int, help="tanks of the simulated plant (default: from the config)")
     ap.add_argument("--fault", action="append", default=[], metavar="T:KIND:NAME[=VALUE]",
                     help="inject at T simulated seconds: stick:t1_fill=0|1|free, sensor:t1_level=low|high|error|ok, "
                          "leak:t1=<milli-%%/s>, trip:t1_mixer, level:t1=<%%>")
@@ -219,15 +234,15 @@ def main(argv=None):
     duration = args.duration if args.duration is not None else (3600 if args.headless else 0)
     if args.headless and not duration:
         ap.error("--headless needs a --duration")
-    if args.tanks != 8 and not args.keep_flash:
-        ap.error("the firmware's config.py sets the plant size; --tanks must match it")
+    if args.tanks is None:
+        args.tanks = config_tanks(args.config)
     if args.png:
         telemetry_ms = max(1000, duration * 1000 // 1500) if args.headless else 1000
     else:
         telemetry_ms = 0 if args.headless else max(300, int(_REFRESH_S * 1000 * args.speed))
     rec = Recording()
     board = host.VirtualBoard(
-        args.flash, install=None if args.keep_flash else host.firmware_files(args.board),
+        args.flash, install=None if args.keep_flash else host.firmware_files(args.board, args.config),
         mkfs=not args.keep_flash, speed=args.speed, fast=args.headless, duration_s=duration,
         telemetry_ms=telemetry_ms, tanks=args.tanks, faults=args.fault, broker=args.broker,
         pty_link=args.pty_link, on_line=rec, echo_stderr=args.headless)

@@ -45,7 +45,7 @@ def firmware_files(board="virtual", config=None, mplib=True):
                     rel = os.path.relpath(os.path.join(d, f), base).replace(os.sep, "/")
                     pairs.append((os.path.join(d, f), dst + "/" + rel))
     pairs.append((os.path.join(ROOT, "boards", board + ".py"), "/board.py"))
-    if config:
+    if config and config != "config":
         pairs = [p for p in pairs if p[1] != "/config.py"]
         pairs.append((os.path.join(ROOT, "boards", config + ".py"), "/config.py"))
     return pairs
