@@ -147,3 +147,51 @@ def test_mpremote_files_exec_and_the_flash_persists(tmp_path):
         assert b"littlefs" in f.read(8192)         # a real littlefs superblock on the host file
     with host.VirtualBoard(str(flash_path), speed=1.0, echo_stderr=False) as b:
         assert "X = 42" in mpremote(b.pty, "fs", "cat", ":lib/probe.py")
+
+
+def test_simulated_machine_and_time_on_micropython():
+    r = mpy.result("""
+import tank_plant, machine, time
+from vhw import hw, HardReset
+layout = tank_plant.demo_layout(1)
+hw.plant = tank_plant.Plant(hw.wire(layout), layout)
+out = {}
+def err(f):
+    try:
+        f()
+    except ValueError as e:
+        return str(e)
+out["drive_input"] = err(lambda: machine.Pin("t1_high", machine.Pin.OUT))
+out["adc_on_switch"] = err(lambda: machine.ADC("t1_high"))
+out["adc_unknown"] = err(lambda: machine.ADC("nope"))
+led = machine.Pin("led", machine.Pin.OUT, value=1)      # an unwired pin is fine
+fill = machine.Pin("t1_fill", machine.Pin.OUT, value=0)
+level = machine.ADC("t1_level")
+ticks = []
+periodic = machine.Timer(-1)
+periodic.init(period=300, mode=machine.Timer.PERIODIC, callback=lambda t: ticks.append(time.ticks_ms()))
+once = []
+machine.Timer(-1).init(period=1000, mode=machine.Timer.ONE_SHOT, callback=lambda t: once.append(time.ticks_ms()))
+fill.on()
+t0 = time.ticks_ms()
+time.sleep(4)                                           # user code sleeps: time, plant and timers move
+out["slept_ms"] = time.ticks_diff(time.ticks_ms(), t0)
+out["ticks"] = len(ticks)
+out["once"] = once
+out["level_u16"] = level.read_u16()
+periodic.deinit()
+wdt = machine.WDT(timeout=2000)
+try:
+    time.sleep_ms(1500); wdt.feed(); time.sleep_ms(1500); wdt.feed()
+    time.sleep_ms(3000)
+    out["wdt"] = None
+except HardReset as e:
+    out["wdt"] = [str(e), machine.reset_cause(), hw.now_ms]
+out["led"] = led.value()
+report(out)
+""")
+    assert "plant input" in r["drive_input"] and "not an analog" in r["adc_on_switch"]
+    assert "no analog input" in r["adc_unknown"] and r["led"] == 1
+    assert r["slept_ms"] == 4000 and r["ticks"] == 13 and r["once"] == [1000]
+    assert r["level_u16"] == (10 * 65535 + 99) // 100          # 2.5 %/s for 4 s
+    assert r["wdt"] == ["watchdog", 3, 9100]                   # last fed at 7000: > 2000 ms later
