@@ -95,7 +95,9 @@ class MqttNode:
         self._scheduled = False
         t0 = ticks_us()
         link = self.link
-        if link.up or link.try_connect(ticks_ms()):
+        if not link.up:
+            link.try_connect(ticks_ms())  # a slice either connects or works, never both
+        else:
             try:
                 self._work(ticks_ms())
             except Exception as e:  # every network error: one place, one reconnect path
