@@ -18,31 +18,11 @@ from sluice.compat import ticks_diff
 from sluice.errors import ConfigError
 from sluice.events import EV_FAULT, EV_INFO, EV_WARN
 from sluice.process import ACTIVE, BLOCKED, FAULTED, INACTIVE, PAUSED, STOPPED
-from sluice.store import Store, StoreError, crc32
+from sluice.store import Store, StoreError, crc32, get_varint, put_varint
 
 FAULT_MAX = 60
 ALIVE_KEY = "~alive"  # wall-clock seconds of the last heartbeat: measures the outage
 POLICIES = ("resume", "restart", "inactive")
-
-
-def _varint(out, n):
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-
-
-def _read_varint(b, i):
-    n = shift = 0
-    while True:
-        c = b[i]
-        i += 1
-        n |= (c & 0x7F) << shift
-        if c < 0x80:
-            return n, i
-        shift += 7
-        if shift > 35:
-            raise ValueError("varint too long")
 
 
 def step_hash(name):
@@ -55,22 +35,22 @@ def encode(p):
     h = step_hash(p.step)
     out.append(h & 0xFF)
     out.append(h >> 8)
-    _varint(out, p.priority)
-    _varint(out, p.start_count)
-    _varint(out, max(0, p.step_elapsed_ms))
-    _varint(out, p.state_version)
+    put_varint(out, p.priority)
+    put_varint(out, p.start_count)
+    put_varint(out, max(0, p.step_elapsed_ms))
+    put_varint(out, p.state_version)
     f = p.fault.encode()[:FAULT_MAX]
-    _varint(out, len(f))
+    put_varint(out, len(f))
     out += f
     for name in p.retain:
         v = getattr(p, name, None)
         if isinstance(v, int) and not isinstance(v, bool):
             out.append(0)
-            _varint(out, (v << 1) if v >= 0 else ((-v << 1) - 1))
+            put_varint(out, (v << 1) if v >= 0 else ((-v << 1) - 1))
         else:
             t = json.dumps(v).encode()
             out.append(1)
-            _varint(out, len(t))
+            put_varint(out, len(t))
             out += t
     return bytes(out)
 
@@ -83,13 +63,13 @@ def decode(b):
         raise ValueError("bad state %d" % r["state"])
     i = 3
     for k in ("priority", "start_count", "step_ms", "version", "fault_len"):
-        r[k], i = _read_varint(b, i)
+        r[k], i = get_varint(b, i)
     r["fault"] = bytes(b[i:i + r["fault_len"]]).decode()
     i += r["fault_len"]
     vals = []
     while i < len(b):
         tag = b[i]
-        n, i = _read_varint(b, i + 1)
+        n, i = get_varint(b, i + 1)
         if tag == 0:
             vals.append((n >> 1) if not n & 1 else -((n + 1) >> 1))
         elif tag == 1:
@@ -160,8 +140,8 @@ class Persist:
         if now is None or saved is None:
             return None
         try:
-            t, _ = _read_varint(saved, 0)
-        except IndexError:
+            t, _ = get_varint(saved, 0)
+        except (IndexError, ValueError):
             return None
         return now - t if now >= t else None
 
@@ -249,7 +229,7 @@ class Persist:
             now = self.wall_s()
             if now is not None:
                 b = bytearray()
-                _varint(b, now)
+                put_varint(b, now)
                 st.put(ALIVE_KEY, b)
         if st.pending():
             self._commit(k)

@@ -105,6 +105,7 @@ class Store:
         self._carry = {}      # key -> value held by the journal, not by its record
         self._id = {}         # key -> id u16 (in its record file)
         self._where = {}      # key -> bucket directory path
+        self._dirs = {}       # bucket directory path -> itself
         self._next_id = 0
 
     # --- reading --------------------------------------------------------
@@ -147,7 +148,7 @@ class Store:
         for name, kind in self._listdir(self.path) or ():
             if kind != 0x4000 or name[:1] != "b" or not name[1:].isdigit():
                 continue  # not ours
-            d = self.path + "/" + name
+            d = self._dirs[d] = self.path + "/" + name
             for key, kind2 in self._listdir(d) or ():
                 if kind2 != 0x8000:
                     continue
@@ -274,7 +275,7 @@ class Store:
             d = self.path + "/b%d" % ((crc32(key.encode()) & 0xFFFFFFFF) % self.buckets)
             if self._listdir(d) is None:
                 self._fs.mkdir(d)
-            self._where[key] = d
+            d = self._where[key] = self._dirs.setdefault(d, d)  # one string per bucket
         return d
 
     def _write_record(self, key, value, seq):
@@ -282,10 +283,13 @@ class Store:
         self._write(key, bytes([_REC]) + _le(seq, 4) + _le(self._new_id(key) if i is None else i, 2) + value)
 
     def _write_journal(self, entries, seq):
-        parts = [bytes([_JRN]), _le(seq, 4)]
+        out = bytearray([_JRN])
+        out += _le(seq, 4)
         for k, v in entries.items():
-            parts += [_le(self._id[k], 2), _varint(len(v)), v]
-        self._write_file(self.path + "/j", _sealed(b"".join(parts)))
+            out += _le(self._id[k], 2)
+            put_varint(out, len(v))
+            out += v
+        self._write_file(self.path + "/j", _sealed(out))
 
     def _write(self, key, body):
         self._write_file(self._bucket(key) + "/" + key, _sealed(body))
@@ -297,13 +301,27 @@ class Store:
             raise OSError("short write to " + path)
 
 
-def _varint(n):
-    out = bytearray()
+def put_varint(out, n):
+    """Append n >= 0 to bytearray out: 7 bits a byte, low bits first."""
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)
         n >>= 7
     out.append(n)
-    return out
+
+
+def get_varint(b, i):
+    """(n, index after it) from b at i. Raises IndexError if b ends first,
+    ValueError past 64 bits."""
+    n = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        n |= (c & 0x7F) << shift
+        if c < 0x80:
+            return n, i
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint too long")
 
 
 def _entries_size(d):
@@ -320,22 +338,12 @@ def _parse_journal(body):
     try:
         while i < len(body):
             kid = _u(body, i, 2)
-            i += 2
-            n = shift = 0
-            while True:
-                c = body[i]
-                i += 1
-                n |= (c & 0x7F) << shift
-                shift += 7
-                if c < 0x80:
-                    break
-                if shift > 21:
-                    return None
+            n, i = get_varint(body, i + 2)
             v = bytes(body[i:i + n])
             if len(v) != n:
                 return None
             i += n
             out.append((kid, v))
-    except IndexError:
+    except (IndexError, ValueError):
         return None
     return out if out else None
