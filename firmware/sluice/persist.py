@@ -17,7 +17,7 @@ import json
 from sluice.compat import ticks_diff
 from sluice.errors import ConfigError
 from sluice.events import EV_FAULT, EV_INFO, EV_WARN
-from sluice.process import ACTIVE, BLOCKED, FAULTED, INACTIVE, PAUSED, STOPPED
+from sluice.process import ACTIVE, FAULTED, INACTIVE, PAUSED, PRIORITY_MAX, PRIORITY_MIN, STOPPED
 from sluice.store import Store, StoreError, crc32, get_varint, put_varint
 
 FAULT_MAX = 60
@@ -150,7 +150,8 @@ class Persist:
 
     def _apply(self, p, r):
         k = self.kernel
-        p.priority = r["priority"]
+        if PRIORITY_MIN <= r["priority"] <= PRIORITY_MAX:
+            p.priority = r["priority"]  # an operator's change survives; so does an old default
         p.start_count = r["start_count"]
         p.auto = r["auto"]
         p.outcome = r["outcome"]
