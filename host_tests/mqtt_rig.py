@@ -33,7 +33,8 @@ def free_port():
 class Broker:
     """mosquitto on 127.0.0.1:port; kill() and start() keep the port."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, tls=None):
+        """tls: (cafile, certfile, keyfile) for a TLS-only listener."""
         self.dir = workdir
         self.port = free_port()
         self.proc = None
@@ -46,6 +47,8 @@ class Broker:
         with open(self.conf, "w") as f:
             f.write("listener %d 127.0.0.1\nallow_anonymous false\npassword_file %s\n"
                     "persistence false\nlog_type error\nlog_type warning\n" % (self.port, pw))
+            if tls:
+                f.write("cafile %s\ncertfile %s\nkeyfile %s\n" % tls)
             if os.geteuid() == 0:  # else mosquitto drops to user "mosquitto", who cannot read our files
                 f.write("user root\n")
         self.log = os.path.join(workdir, "mosquitto.log")
@@ -77,9 +80,9 @@ class Broker:
         self.proc.send_signal(signal.SIGCONT)
 
 
-def start_broker():
+def start_broker(tls=None):
     d = tempfile.mkdtemp(prefix="sluice-mqtt-")
-    return Broker(d).start()
+    return Broker(d, tls).start()
 
 
 def stop_broker(b):
@@ -168,7 +171,8 @@ def percentile(xs, q):
 class Watcher:
     """A paho-mqtt client recording every message under the node's base topic."""
 
-    def __init__(self, broker, base="sluice/n1", user=OPERATOR, password=OPERATOR_PASSWORD, topics=None):
+    def __init__(self, broker, base="sluice/n1", user=OPERATOR, password=OPERATOR_PASSWORD, topics=None,
+                 cafile=None):
         import paho.mqtt.client as mqtt
         self.base = base
         self.msgs = []  # (time.time(), topic, payload bytes, retain)
@@ -176,6 +180,8 @@ class Watcher:
         c = self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="watch-%d" % os.getpid()
                                       + "-%d" % id(self))
         c.username_pw_set(user, password)
+        if cafile:
+            c.tls_set(ca_certs=cafile)  # verifies the broker's certificate and name
         c.on_message = self._on_message
         c.on_connect = lambda cl, ud, fl, rc, pr: cl.subscribe([(t, 0) for t in (topics or [base + "/#"])])
         c.connect("127.0.0.1", broker.port, keepalive=30)

@@ -164,11 +164,13 @@ class Client(MQTTClient):
 
 
 class _Stream:
-    """The socket, with a write that raises instead of returning short: a write
-    cut by the timeout would otherwise leave half a packet in the stream."""
+    """The socket, with a write that raises instead of returning short (a write
+    cut by the timeout would otherwise leave half a packet in the stream), and
+    timeouts set on the raw socket (MicroPython's SSLSocket has no settimeout)."""
 
     def __init__(self, s):
-        self.s = s
+        self.s = s    # what reads and writes: the socket, or TLS over it
+        self.raw = s  # what times out: TLS reads and writes go through it
 
     def write(self, buf, n=-1):
         if n < 0:
@@ -184,10 +186,10 @@ class _Stream:
         return self.s.readinto(buf)
 
     def setblocking(self, flag):
-        self.s.setblocking(flag)
+        self.raw.setblocking(flag)
 
     def settimeout(self, t):
-        self.s.settimeout(t)
+        self.raw.settimeout(t)
 
     def close(self):
         self.s.close()
