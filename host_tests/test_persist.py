@@ -166,3 +166,32 @@ report({"a": [a["state"], a["start_count"], a["fault"], a["retained"], a["versio
 """)
     assert r["a"] == [1, 1, "f" * 60, [-123456, "x" * 20], 1]
     assert r["typical"] <= 17 and r["idle"] <= 17   # fits one 64-byte littlefs commit
+
+
+def test_failing_flash_is_logged_once_survived_and_retried():
+    r = mpy.result("""
+import persist_rig as pr
+from sluice.store import Store
+rig = pr.build()
+k = rig.k
+dev, fs = pr.volume()
+ps = pr.attach(rig, fs, checkpoint_ms=0)
+k.command("res", "start")
+rig.scan(2)
+dev.failing = True             # the chip stops programming
+k.command("rst", "start")
+rig.scan(10)                   # 3 s: commits fail, scans go on
+during = [ps.failures, Store.open("/state", pr.volume(bytearray(dev.image))[1]).get("rst")[0] & 7]
+dev.failing = False
+rig.scan(30)                   # 9 s more: the retry after 10 s succeeds
+ev = pr.events(k)
+saved = Store.open("/state", pr.volume(bytearray(dev.image))[1])
+from sluice.persist import decode
+report({"during": during, "failures": ps.failures,
+        "store_events": [e[1] for e in ev if e[0] == "store"],
+        "rst_saved_state": decode(saved.get("rst"))["state"], "rst_state": k.processes["rst"].state})
+""", heap="4M")
+    assert r["during"] == [1, 0]               # one try, then it waits; flash keeps "inactive"
+    assert r["failures"] == 1
+    assert r["store_events"] == ["commit failed", "commit ok again"]
+    assert r["rst_saved_state"] == r["rst_state"]

@@ -23,6 +23,7 @@ from sluice.store import Store, StoreError, crc32, get_varint, put_varint
 FAULT_MAX = 60
 ALIVE_KEY = "~alive"  # wall-clock seconds of the last heartbeat: measures the outage
 POLICIES = ("resume", "restart", "inactive")
+RETRY_MS = 10000  # after a failed commit, changes wait this long before the next try
 
 
 def step_hash(name):
@@ -110,6 +111,7 @@ class Persist:
         self._ckpt_i = 0
         self._alive_t = kernel.now_ms
         self._failing = False
+        self._fail_t = 0       # ticks of the last failed commit
         for name, pol in self.policies.items():
             if pol not in POLICIES:
                 raise ConfigError("restart policy for %s: %r (one of %s)" % (name, pol, ", ".join(POLICIES)))
@@ -232,7 +234,7 @@ class Persist:
                 b = bytearray()
                 put_varint(b, now)
                 st.put(ALIVE_KEY, b)
-        if st.pending():
+        if st.pending() and not (self._failing and ticks_diff(k.now_ms, self._fail_t) < RETRY_MS):
             self._commit(k)
 
     def _checkpoint(self, k):
@@ -250,7 +252,8 @@ class Persist:
             self.store.commit()
         except StoreError as e:
             self.failures += 1
-            if not self._failing:  # once per failing spell, not every scan
+            self._fail_t = k.now_ms
+            if not self._failing:  # once per failing spell, not every retry
                 self._failing = True
                 k._log(EV_FAULT, "store", "commit failed", str(e))
             return
