@@ -76,8 +76,10 @@ def mpremote(port, *args, check=True):
 
 # --- 1. build -----------------------------------------------------------------
 
-def _sources(board, config, with_mplib):
-    """(host path, board path) of everything deployed."""
+def sources(board, config="config", with_mplib=True):
+    """(host path, board path) of everything deployed: firmware/, the board
+    file as /board.py, a boards/<config>.py as /config.py unless config is
+    "config" (firmware/config.py), build/mplib into /lib."""
     out = []
     walks = [(os.path.join(ROOT, "firmware"), "")]
     if with_mplib:
@@ -105,7 +107,7 @@ def build(board, config="config", with_mplib=False, stage=None):
     if os.path.isdir(stage):
         shutil.rmtree(stage)
     files = {}
-    for src, dst in _sources(board, config, with_mplib):
+    for src, dst in sources(board, config, with_mplib):
         keep_source = dst.count("/") == 1 and os.path.basename(dst) in SOURCE_ONLY
         if not keep_source:
             dst = dst[:-3] + ".mpy"

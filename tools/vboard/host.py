@@ -31,24 +31,12 @@ def micropython_bin():
     return exe if os.path.exists(exe) else "micropython"
 
 
-def firmware_files(board="virtual", config=None, mplib=True):
-    """(host path, board path) for a full install: firmware/, the board file
-    as /board.py, optionally a config file as /config.py, micropython-lib
-    packages from build/mplib into /lib."""
-    pairs = []
-    for top, dst in (("firmware", ""), ("build/mplib", "/lib")) if mplib else (("firmware", ""),):
-        base = os.path.join(ROOT, top)
-        for d, dirs, files in os.walk(base):
-            dirs[:] = sorted(x for x in dirs if x != "__pycache__")
-            for f in sorted(files):
-                if f.endswith(".py"):
-                    rel = os.path.relpath(os.path.join(d, f), base).replace(os.sep, "/")
-                    pairs.append((os.path.join(d, f), dst + "/" + rel))
-    pairs.append((os.path.join(ROOT, "boards", board + ".py"), "/board.py"))
-    if config and config != "config":
-        pairs = [p for p in pairs if p[1] != "/config.py"]
-        pairs.append((os.path.join(ROOT, "boards", config + ".py"), "/config.py"))
-    return pairs
+def firmware_files(board="virtual", config="config"):
+    """(host path, board path) pairs for a full install, as make deploy
+    copies them (sources, not compiled): firmware, board file, config, lib."""
+    sys.path.insert(0, os.path.dirname(HERE))
+    from deploy import sources
+    return sources(board, config, with_mplib=True)
 
 
 class VirtualBoard:
