@@ -195,3 +195,29 @@ report(out)
     assert r["slept_ms"] == 4000 and r["ticks"] == 13 and r["once"] == [1000]
     assert r["level_u16"] == (10 * 65535 + 99) // 100          # 2.5 %/s for 4 s
     assert r["wdt"] == ["watchdog", 3, 9100]                   # last fed at 7000: > 2000 ms later
+
+
+def test_raw_repl_protocol_byte_for_byte(board):
+    t = Terminal(board.pty)
+    try:
+        t.s.write(b"\r\x03\x01")                                   # Ctrl-C, Ctrl-A: raw REPL
+        t.read_until(b"raw REPL; CTRL-B to exit\r\n>")
+        t.s.write(b"print(6 * 7)\x04")                             # plain raw REPL: OK, output, EOF, error, EOF
+        assert t.read_until(b"\x04\x04>") .endswith("OK42\r\n\x04\x04>")
+        t.s.write(b"1/0\x04")
+        err = t.read_until(b"\x04>")
+        assert err.startswith("OK\x04") and "ZeroDivisionError" in err
+        t.s.write(b"\x05B\x01")                                    # unknown raw-paste command
+        assert t.s.read(2) == b"R\x00"
+        t.s.write(b"\x05A\x01")                                    # raw-paste: window, then flow control
+        head = t.s.read(5)
+        assert head[:2] == b"R\x01" and head[4:5] == b"\x01"
+        window = head[2] | head[3] << 8
+        t.s.write(b"x = 1\n" * (window // 6 + 1))                  # more than one window: another \x01
+        assert t.read_until(b"\x01") == "\x01"
+        t.s.write(b"print(x)\x04")
+        assert t.read_until(b"\x04>").endswith("\x041\r\n\x04\x04>")
+        t.s.write(b"\x02")                                         # Ctrl-B: friendly REPL again
+        assert "virtual board" in t.read_until(b">>> ")
+    finally:
+        t.close()
