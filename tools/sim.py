@@ -148,7 +148,9 @@ def summary_lines(rec, wall_s):
     sim_s = S["t"] / 1000
     lines = ["simulated %s in %.1f s wall (ratio %.0f), %d scans, longest scan %d us, overruns %d, boots %d" % (
         hms(S["t"]), wall_s, sim_s / wall_s if wall_s else 0, S.get("scans", 0), S.get("scan_us_max", 0),
-        S.get("overruns", 0), S["boots"])]
+        S.get("overruns", 0), S["boots"]),
+        "firmware heap after boot: %d KB on this 64-bit host (a 32-bit port needs roughly half to two "
+        "thirds of it; ESP32 has about 110 KB, RP2040 about 200 KB)" % (S["heap_bytes"] // 1024)]
     procs = S["procs"]
     finished = sum(S["done"].values())
     lines.append("processes: %d, ran %d, were blocked %d, finished %d times, faulted %d times" % (

@@ -179,11 +179,13 @@ class Board:
         self.g.clear()
         self.g["__name__"] = "__main__"
         gc.collect()
+        heap0 = gc.mem_alloc()
         self._anchor()
         self._run_file("boot.py")
         if self.repl.mode == repl_mod.FRIENDLY:
             self._run_file("main.py")
-        self.rec.attach()
+        gc.collect()
+        self.rec.attach(gc.mem_alloc() - heap0)
         self.repl.prompt()
 
     def loop(self):

@@ -39,16 +39,19 @@ class Recorder:
         # tallies over the whole run, by process name (kept across resets)
         self.ran, self.blocked, self.done, self.faults, self.trips = {}, {}, {}, {}, {}
         self.boots = 0
+        self.heap_bytes = 0
         self.scan_us_total = 0  # wall time spent in the firmware's scans
 
     def _emit(self, tag, obj):
         sys.stderr.write(tag + json.dumps(obj) + "\n")
 
-    def attach(self):
-        """After boot.py and main.py: follow the controller they started, if any."""
+    def attach(self, heap_bytes):
+        """After boot.py and main.py: follow the controller they started, if
+        any. heap_bytes: what the firmware keeps on the heap after boot."""
         self.boots += 1
+        self.heap_bytes = heap_bytes
         app = self.app = _controller()
-        meta = {"boots": self.boots, "reset_cause": self.hw.reset_cause,
+        meta = {"boots": self.boots, "reset_cause": self.hw.reset_cause, "heap_bytes": heap_bytes,
                 "tanks": [t.name for t in self.plant.tanks],
                 "outputs": [s.name for s in self.outputs], "procs": [], "steps": []}
         if app is not None:
@@ -114,7 +117,7 @@ class Recorder:
 
     def summary(self, now_ms, wall_ms):
         app = self.app
-        out = {"t": now_ms, "wall_ms": wall_ms, "boots": self.boots, "scan_ms_total": self.scan_us_total // 1000,
+        out = {"t": now_ms, "wall_ms": wall_ms, "boots": self.boots, "heap_bytes": self.heap_bytes, "scan_ms_total": self.scan_us_total // 1000,
                "procs": [p.name for p in self.procs], "ran": self.ran, "blocked": self.blocked,
                "done": self.done, "faults": self.faults, "trips": self.trips}
         if app is not None:
