@@ -34,7 +34,8 @@ def micropython_bin():
 def firmware_files(board="virtual", config="config"):
     """(host path, board path) pairs for a full install, as make deploy
     copies them (sources, not compiled): firmware, board file, config, lib."""
-    sys.path.insert(0, os.path.dirname(HERE))
+    if os.path.dirname(HERE) not in sys.path:
+        sys.path.insert(0, os.path.dirname(HERE))
     from deploy import sources
     return sources(board, config, with_mplib=True)
 
