@@ -204,9 +204,9 @@ class MqttNode:
 
     def _on_up(self, link):
         t = self.topics
-        link.publish(t.availability, b"online", True)
+        link.client.subscribe(t.cmd_filter)  # first: "online" means commands are heard
         link.publish(t.session, self.session.encode(), True)
-        link.client.subscribe(t.cmd_filter)
+        link.publish(t.availability, b"online", True)
         self.republish()
         self._disc = 0
         self._log(EV_INFO, "mqtt connected")
