@@ -87,7 +87,7 @@ import persist_rig as pr
 rig = pr.build()
 k = rig.k
 dev, fs = pr.volume()
-ps = pr.attach(rig, fs, checkpoint_ms=0)
+ps = pr.attach(rig, fs, wall_s=lambda: 1000000, checkpoint_ms=600000)  # timers checked, not due
 st = ps.store
 per_scan = []
 for n in ("res", "rst", "ina", "cnt"):

@@ -26,6 +26,11 @@ POLICIES = ("resume", "restart", "inactive")
 RETRY_MS = 10000  # after a failed commit, changes wait this long before the next try
 
 
+def _due(now, last, every_ms, quiet):
+    d = ticks_diff(now, last)
+    return d >= every_ms and (quiet or d >= 4 * every_ms)
+
+
 def step_hash(name):
     return crc32(name.encode()) & 0xFFFF
 
@@ -92,7 +97,9 @@ class Persist:
     each class's `restart` (a site's choice, from config).
     checkpoint_ms: how often the step time of one active process (round robin)
     is saved while nothing else changes, so a retentive timer loses at most
-    about checkpoint_ms * (active processes) at a reset; 0 disables it."""
+    about checkpoint_ms * (active processes) at a reset; 0 disables it.
+    Checkpoints and heartbeats wait for a scan with nothing else to commit
+    (a one-key commit is the cheapest), up to 4 intervals."""
 
     def __init__(self, kernel, store, wall_s=None, policies=None,
                  checkpoint_ms=5000, heartbeat_ms=60000):
@@ -217,24 +224,26 @@ class Persist:
         """Stage every process whose rev moved and commit them as one batch.
         Allocates nothing when nothing changed and no checkpoint is due."""
         st = self.store
-        if k.rev != self._rev:
+        now = k.now_ms
+        quiet = k.rev == self._rev  # extras ride on scans with nothing else to commit, unless overdue
+        if not quiet:
             self._rev = k.rev
             saved = self._saved
             for p in self._procs:
                 if saved.get(p.name, -1) != p.rev:
                     saved[p.name] = p.rev
                     st.put(p.name, encode(p))
-        elif self.checkpoint_ms and ticks_diff(k.now_ms, self._ckpt_t) >= self.checkpoint_ms:
-            self._ckpt_t = k.now_ms
+        if self.checkpoint_ms and _due(now, self._ckpt_t, self.checkpoint_ms, quiet):
+            self._ckpt_t = now
             self._checkpoint(k)
-        elif self.wall_s and ticks_diff(k.now_ms, self._alive_t) >= self.heartbeat_ms:
-            self._alive_t = k.now_ms
-            now = self.wall_s()
-            if now is not None:
+        elif self.wall_s and _due(now, self._alive_t, self.heartbeat_ms, quiet):
+            self._alive_t = now
+            t = self.wall_s()
+            if t is not None:
                 b = bytearray()
-                put_varint(b, now)
+                put_varint(b, t)
                 st.put(ALIVE_KEY, b)
-        if st.pending() and not (self._failing and ticks_diff(k.now_ms, self._fail_t) < RETRY_MS):
+        if st.pending() and not (self._failing and ticks_diff(now, self._fail_t) < RETRY_MS):
             self._commit(k)
 
     def _checkpoint(self, k):
