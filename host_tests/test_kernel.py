@@ -224,7 +224,7 @@ except CommandError as e:
     err = str(e)
 rig.k.command("fill", "reset")
 rig.scan()
-report({"a": a, "b": b, "err": err, "after_reset": (f.state_name, f.fault, f.step), "water_held": rig.k.resources["water"].granted})
+report({"a": a, "b": b, "err": err, "after_reset": (f.state_name, f.fault, f.step), "water_held": rig.k.resources["water"].used})
 """)
     assert r["a"] == ["active", 1]
     state, valve, fault, step = r["b"]

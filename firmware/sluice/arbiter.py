@@ -1,5 +1,8 @@
-# Resource arbitration: who runs, who waits, who is preempted. Runs in the scan,
-# only after something changed (Kernel._dirty), never in a steady-state scan.
+# Resource arbitration: who runs, who waits, who is preempted. The full pass
+# (arbitrate) runs in the scan only after a change that may need it
+# (Kernel._dirty); grant_now() and release() settle the uncontended cases at
+# once, with the same outcome the full pass would give. Never runs in a
+# steady-state scan.
 #
 # The rule. Processes that want to run (active or blocked) are ranked by
 # priority, higher first, then by the moment they last asked to run, earlier
@@ -83,25 +86,64 @@ def _block(k, p):
         k._touch(p)
 
 
-def _compact(a):
-    # Drop the processes that left (inactive, paused, faulted), in place.
+def tidy(a):
+    """Drop the processes that left (inactive, paused, faulted) and sort the
+    rest by rank, in place."""
     j = 0
     for i in range(len(a)):
         p = a[i]
         if p.state == ACTIVE or p.state == BLOCKED:
             a[j] = p
             j += 1
+        else:
+            p._listed = False
     while len(a) > j:
         a.pop()
+    sort_ranked(a)
+
+
+def _contended(k, mask):
+    """Does a blocked process wait for one of the resources in mask?"""
+    for q in k._running:
+        if q.state == BLOCKED and q._mask & mask:
+            return True
+    return False
+
+
+def grant_now(k, p):
+    """Grant p's needs at once if every one has a unit free and nobody waits
+    for them: then the full pass would grant it too and change nothing else."""
+    needs = p._needs
+    if not needs:
+        return True
+    for r in needs:
+        if r.used >= r.capacity:
+            return False
+    if _contended(k, p._mask):
+        return False
+    for r in needs:
+        r.used += 1
+    return True
+
+
+def release(k, p):
+    """p leaves the running states: give back its units. Only if someone
+    waits for them (or p held a reservation) is a full pass needed."""
+    needs = p._needs
+    if not needs:
+        return
+    if p.state == ACTIVE:
+        for r in needs:
+            r.used -= 1
+        if _contended(k, p._mask):
+            k._dirty = True
+    elif p.state == BLOCKED:
+        k._dirty = True
 
 
 def arbitrate(k):
     k._dirty = False
     ranked = k._running
-    _compact(ranked)
-    if k._resort:
-        k._resort = False
-        sort_ranked(ranked)
     for r in k._res:
         r.granted = r.held = r.reserved = r.ncand = 0
         r.reserver = None
@@ -121,9 +163,9 @@ def arbitrate(k):
                 r.granted += 1
             p._arb = 1
     for p in ranked:
-        if p._arb:
-            continue
         s = p.state
+        if p._arb or (s != ACTIVE and s != BLOCKED):
+            continue
         needs = p._needs
         if needs:
             if s == ACTIVE:  # its own units go back in the pool before it is ranked
@@ -150,3 +192,5 @@ def arbitrate(k):
             p._stint_t0 = k.now_ms
             k._touch(p)
             k._log(EV_INFO, p.name, "active", p.step)
+    for r in k._res:
+        r.used = r.granted

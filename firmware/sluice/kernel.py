@@ -6,7 +6,7 @@
 # interrupted by other Python code; command() and halt() may be called from the
 # REPL, which a scan can interrupt between any two bytecodes, so command() only
 # validates and queues (list.append and list.pop are atomic) and the scan applies.
-from sluice.arbiter import arbitrate
+from sluice.arbiter import arbitrate, grant_now, release, tidy
 from sluice.compat import const, ticks_diff
 from sluice.errors import CommandError, ConfigError
 from sluice.events import EV_FAULT, EV_INFO, EV_WARN, EventLog
@@ -41,14 +41,14 @@ class Kernel:
         self.rev = 0          # bumped with every Process.rev and interlock change
         self.scan_count = 0
         self.procs = []       # every process, in the order added
-        self._running = []    # ACTIVE and BLOCKED ones (and, until the next arbitration
-                              # compacts it, some that just left), by rank: see arbiter
+        self._running = []    # ACTIVE and BLOCKED ones (and, until the next tidy(), some
+                              # that just left), by rank: see arbiter
         self._auto = []       # processes that define auto_start()
         self._res = []
         self._queue = []      # (process or None, verb, arg, done) waiting for the next scan
         self._seq = 0
         self._dirty = True    # arbitration needed
-        self._resort = False  # a priority or seq changed: _running needs sorting
+        self._resort = False  # _running needs tidying: a process came, left or changed rank
         self._halt_applied = True
 
     # --- configuration (at load, never mid-run) ------------------------------
@@ -56,7 +56,10 @@ class Kernel:
     def add_resource(self, name, capacity=1):
         if name in self.resources:
             raise ConfigError("resource defined twice: " + name)
+        if len(self._res) >= 30:
+            raise ConfigError("at most 30 resources (they are bits of a small int)")
         r = self.resources[name] = Resource(name, capacity)
+        r.bit = 1 << len(self._res)
         self._res.append(r)
         return r
 
@@ -70,6 +73,7 @@ class Kernel:
             if n not in self.resources:
                 raise ConfigError("%s needs unknown resource %s" % (p.name, n))
             needs.append(self.resources[n])
+            p._mask |= self.resources[n].bit
         p._needs = tuple(needs)
         p.kernel = self
         self.processes[p.name] = p
@@ -229,17 +233,18 @@ class Kernel:
             p._step_ms = 0
         self._seq += 1
         p.seq = self._seq
-        if p not in self._running:
+        if not p._listed:
+            p._listed = True
             self._running.append(p)
         p.blocked_on = p.blocked_by = ""
         self._resort = True
-        if p._needs:
-            p.state = BLOCKED
-            self._dirty = True
-        else:
+        if grant_now(self, p):
             p.state = ACTIVE
             p._stint_t0 = self.now_ms
             self._log(EV_INFO, p.name, "active", p.step)
+        else:
+            p.state = BLOCKED
+            self._dirty = True
         self._touch(p)
 
     def _close(self, p):
@@ -265,8 +270,8 @@ class Kernel:
         """Any state -> INACTIVE, PAUSED or FAULTED. Releases resources."""
         children = p._children
         p._children = ()
-        if p._needs and (p.state == ACTIVE or p.state == BLOCKED):
-            self._dirty = True  # it frees units or a reservation: others may now run
+        release(self, p)
+        self._resort = True  # tidy _running at the next scan
         self._close(p)
         p.state = state
         p.outcome = outcome
@@ -306,6 +311,9 @@ class Kernel:
             for p in self._auto:
                 if p.state == INACTIVE and p.auto:
                     self._auto_start(p)
+        if self._resort:
+            tidy(self._running)
+            self._resort = False
         if self._dirty:
             arbitrate(self)
         for p in self._running:  # in rank order; may grow while stepping (a started child)

@@ -86,6 +86,8 @@ class Process:
         self.rev = 0          # bumped on every visible change; observers compare it
         self.seq = 0          # when it last asked to run: FCFS among equal priorities
         self._needs = ()      # Resource objects, resolved by the kernel
+        self._mask = 0        # their Resource.bit values or-ed: overlap tests without `in`
+        self._listed = False  # in Kernel._running
         self._interlocks = ()  # Interlock objects that stop this process
         self._gen = None
         self._wait = W_NONE

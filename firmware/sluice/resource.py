@@ -9,6 +9,8 @@ class Resource:
             raise ConfigError("resource %s: capacity must be 1..64, got %r" % (name, capacity))
         self.name = name
         self.capacity = capacity
+        self.bit = 0   # 1 << index, set by the kernel
+        self.used = 0  # units held by ACTIVE processes, kept between passes
         self.holders = [None] * capacity  # holders[:granted] are the processes holding a unit
         self.granted = 0   # units granted in this pass
         self.held = 0      # units held by active processes not yet ranked in this pass
