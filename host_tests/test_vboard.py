@@ -145,8 +145,10 @@ def test_mpremote_files_exec_and_the_flash_persists(tmp_path):
         assert "VfsLfs2" in df
     with open(flash_path, "rb") as f:
         assert b"littlefs" in f.read(8192)         # a real littlefs superblock on the host file
-    with host.VirtualBoard(str(flash_path), speed=1.0, echo_stderr=False) as b:
+    with host.VirtualBoard(str(flash_path), speed=1.0, echo_stderr=False, broker="127.0.0.1:1884") as b:
         assert "X = 42" in mpremote(b.pty, "fs", "cat", ":lib/probe.py")
+        # the MQTT hook: the board layer finds the simulator's broker here
+        assert mpremote(b.pty, "exec", "import vhw; print(vhw.hw.broker)").strip() == "('127.0.0.1', 1884)"
 
 
 def test_simulated_machine_and_time_on_micropython():
