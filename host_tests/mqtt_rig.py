@@ -7,7 +7,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -230,11 +229,3 @@ class Watcher:
 def wait_online(watcher, timeout=15):
     t = watcher.base + "/availability"
     return watcher.wait(lambda tp, p: tp == t and p == b"online", timeout)
-
-
-def node_stderr_tail(board):
-    return open(board.out).read()[-3000:] if os.path.exists(board.out) else ""
-
-
-if __name__ == "__main__":
-    sys.exit("a library for host_tests and tools/bench_mqtt.py")

@@ -37,7 +37,6 @@ def test_broker_killed_restarted_and_frozen(broker):  # noqa: F811
     try:
         assert _online_after(watch, 0, 15)
         # Killed for 3 s, then back: the node reconnects by itself.
-        m = watch.mark()
         broker.kill()
         time.sleep(3)
         broker.start()

@@ -3,7 +3,6 @@ The firmware on micropython and a paho client talk through it."""
 import json
 import os
 import sys
-import time
 
 import mpy
 from mqtt_rig import Board, Watcher, mqtt_settings, wait_online
