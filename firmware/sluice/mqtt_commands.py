@@ -50,13 +50,14 @@ class Refused(Exception):
 
 
 class CommandHandler:
-    def __init__(self, kernel, topics, session, status=None):
-        """session: this boot's marker (str). status(): dict for the `status` reply."""
+    def __init__(self, kernel, topics, session, status=None, max_payload=256):
+        """session: this boot's marker (str). status(): dict for the `status`
+        reply. max_payload: the client's limit, for the error text."""
         self.kernel = kernel
         self.topics = topics
         self.session = session
         self.status = status
-        self.max_payload = 256
+        self.max_payload = max_payload
         self.accepted = 0
         self.refused = 0
 

@@ -38,8 +38,7 @@ class MqttNode:
         client.set_callback(self._on_msg)
         self.link = Link(client, t.availability, s.keepalive_s, s.backoff_min_ms, s.backoff_max_ms,
                          self._on_up, self._on_down)
-        self.commands = CommandHandler(kernel, t, self.session, self._status_cmd)
-        self.commands.max_payload = s.max_payload
+        self.commands = CommandHandler(kernel, t, self.session, self._status_cmd, s.max_payload)
         self._procs = list(kernel.processes.values())
         self._proc_topics = [t.proc_state(p.name) for p in self._procs]
         self._proc_rev = [-1] * len(self._procs)  # rev last published; -1: publish
