@@ -4,3 +4,5 @@
 PLANT = "plant.demo"
 PLANT_ARGS = {"tanks": 1}
 SCAN_PERIOD_MS = 300
+STATE_DIR = "/state"  # process state survives resets; every process restarts inactive unless
+# listed, e.g. RESTART_POLICY = {"t1_batch": "resume"} (docs/persistence.md)

@@ -473,3 +473,41 @@ report(errs)
                  "j needs unknown resource nothing", "process defined twice: k",
                  "p: priority must be an int 0..1000", "bad process name 'bad name' (1-32 chars, no '/' or spaces)",
                  "unknown output: zz", "interlock i stops unknown process zz"]
+
+
+def test_a_scan_that_fails_halts_with_every_output_safe_and_scans_go_on():
+    r = run("""
+from sluice.scan_timer import ScanTimer
+from sluice.io import Input
+class FlakyPin:
+    broken = False
+    def value(self):
+        if self.broken:
+            raise OSError(5)
+        return 1
+pin = FlakyPin()
+rig = Rig(outputs=("a",))
+rig.io.add_input(Input("in", pin))
+j = rig.k.add(Job("j", rig.out("a"), durations_ms=(30000, 0)))
+class FakeTimer:
+    def init(self, **kw):
+        pass
+st = ScanTimer(rig.k, FakeTimer())
+rig.k.command("j", "start")
+def tick():
+    rig.clock.advance(300)
+    st._tick(None)
+    for _ in range(50):
+        pass
+tick()
+before = (j.state_name, rig.out("a").value)
+pin.broken = True
+tick()
+during = (st.scan_errors, st.pending, rig.k.halted, rig.out("a").value, rig.k.events.recent(1)[0][3])
+pin.broken = False
+tick(); tick()
+report({"before": before, "during": during, "after": (rig.k.scan_count, j.state_name, rig.out("a").value)})
+""")
+    assert r["before"] == ["active", 1]
+    assert r["during"] == [1, False, True, 0, "halt"]
+    assert r["after"] == [3, "paused", 0]   # scans continue, halted: nothing restarts by itself

@@ -45,21 +45,22 @@ class ScanTimer:
     def _run(self, _arg):
         t0 = ticks_us()
         self.last_start_ms = ticks_ms()
+        ok = False
         try:
             self.kernel.scan()
             ok = True
         except Exception as e:  # a kernel bug: fail safe, stop everything
-            ok = False
             self.scan_errors += 1
             k = self.kernel
             k.events.log(k.now_ms, EV_FAULT, "node", "scan failed", describe(e))
             k.halt()
+        finally:  # even a KeyboardInterrupt mid-scan must not leave scans stopped for good
+            self.pending = False
         us = ticks_diff(ticks_us(), t0)
         self.scan_us = us
         if us > self.scan_us_max:
             self.scan_us_max = us
         if us > self.period_ms * 1000:
             self.long_scans += 1
-        self.pending = False
         if ok and self.on_scan_ok is not None:
             self.on_scan_ok()
