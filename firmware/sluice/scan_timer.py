@@ -5,7 +5,7 @@ import micropython
 
 from sluice.compat import ticks_diff, ticks_ms, ticks_us
 from sluice.events import EV_FAULT
-from sluice.kernel import describe
+from sluice.commands import describe
 
 
 class ScanTimer:
