@@ -16,7 +16,7 @@
 import json
 
 from sluice.errors import CommandError
-from sluice.kernel import NODE_VERBS, VERBS
+from sluice.commands import NODE_VERBS, VERBS
 from sluice.mqtt_topics import NAME_MAX, reply_json
 
 NODE_CMDS = NODE_VERBS + ("status",)
