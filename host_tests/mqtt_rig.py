@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import uuid
 
 import mpy
 import pytest
@@ -176,8 +177,7 @@ class Watcher:
         self.base = base
         self.msgs = []  # (time.time(), topic, payload bytes, retain)
         self.cond = threading.Condition()
-        c = self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="watch-%d" % os.getpid()
-                                      + "-%d" % id(self))
+        c = self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="watch-" + uuid.uuid4().hex)
         c.username_pw_set(user, password)
         if cafile:
             c.tls_set(ca_certs=cafile)  # verifies the broker's certificate and name

@@ -40,7 +40,8 @@ def test_broker_killed_restarted_and_frozen(broker):  # noqa: F811
         broker.kill()
         time.sleep(3)
         broker.start()
-        watch = Watcher(broker)  # the old client's loop gave up with the broker
+        watch.close()
+        watch = Watcher(broker)
         assert _online_after(watch, 0, 10), "no reconnect after a broker restart"
         # Many short outages: memory must not grow with reconnects.
         for _ in range(8):
