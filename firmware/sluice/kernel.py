@@ -99,8 +99,9 @@ class Kernel(Commands):
         self.events.log(self.now_ms, level, who, what, detail)
 
     def _request(self, p):
-        """INACTIVE or PAUSED -> BLOCKED until the next arbitration, or straight
-        to ACTIVE when it needs no resource (nothing can block it)."""
+        """INACTIVE or PAUSED -> ACTIVE at once when what it needs is free and
+        nobody waits for it (arbiter.grant_now), else BLOCKED until the next
+        arbitration."""
         if p.state == INACTIVE:
             p.start_count += 1
             p.outcome = 0
