@@ -79,4 +79,10 @@ def make_watchdog():
     return drivers.watchdog(WATCHDOG_MS) if WATCHDOG_MS else None
 
 
+def mqtt_broker():
+    """(host, port) of the broker `make sim` gave the board, or None: MQTT off."""
+    from vhw import hw
+    return hw.broker
+
+
 reset_was_soft = drivers.reset_was_soft

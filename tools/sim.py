@@ -22,6 +22,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "vboard"))
 
 import host  # noqa: E402
+import mqtt_local  # noqa: E402
 
 STATE_NAMES = ("inactive", "active", "blocked", "paused", "faulted")
 STATE_COLORS = ("#eeeeee", "#2ca02c", "#ff7f0e", "#1f77b4", "#d62728")
@@ -85,6 +86,9 @@ def render(rec, args, device, width, height):
         hms(s["t"]), args.speed, s.get("scan", "-"), s.get("scan_us", "-"), s.get("overruns", "-"),
         "   HALTED" if s.get("halted") else "")]
     lines.append("REPL: mpremote connect %s repl      Ctrl-C here stops the board" % device)
+    if args.broker:
+        lines.append("MQTT: %s, topics sluice/plc1/...   tools/sluicectl.py --port %s --node plc1 status"
+                     % (args.broker, args.broker.rpartition(":")[2]))
     lines.append("")
     tanks = m["tanks"]
     per_row = max(1, (width - 6) // 22)
@@ -231,7 +235,9 @@ def main(argv=None):
     ap.add_argument("--flash", default=os.path.join(ROOT, "build", "vboard", "flash.bin"))
     ap.add_argument("--keep-flash", action="store_true", help="boot what the flash holds (e.g. after make deploy)")
     ap.add_argument("--pty-link", default=os.path.join(ROOT, "build", "vboard", "tty"))
-    ap.add_argument("--broker", help="HOST:PORT of an MQTT broker for the board (issue 5 hook)")
+    ap.add_argument("--broker", help="HOST:PORT of the MQTT broker for the board (default, live view: a local one)")
+    ap.add_argument("--mqtt", action=argparse.BooleanOptionalAction, default=None,
+                    help="connect the board to MQTT (default: on in the live view, off headless)")
     args = ap.parse_args(argv)
     duration = args.duration if args.duration is not None else (3600 if args.headless else 0)
     if args.headless and not duration:
@@ -242,6 +248,13 @@ def main(argv=None):
         telemetry_ms = max(1000, duration * 1000 // 1500) if args.headless else 1000
     else:
         telemetry_ms = 0 if args.headless else max(300, int(_REFRESH_S * 1000 * args.speed))
+    stop_broker = None
+    if args.mqtt if args.mqtt is not None else not args.headless:
+        if not args.broker:  # mosquitto on 127.0.0.1:1883, or one started here (tools/mqtt_local.py)
+            bhost, bport, stop_broker = mqtt_local.ensure_broker()
+            args.broker = "%s:%d" % (bhost, bport)
+        print("MQTT: broker %s, topics under sluice/plc1 (try: .venv/bin/python tools/sluicectl.py --port %s "
+              "--node plc1 status)" % (args.broker, args.broker.rpartition(":")[2]))
     rec = Recording()
     board = host.VirtualBoard(
         args.flash, install=None if args.keep_flash else host.firmware_files(args.board, args.config),
@@ -259,6 +272,8 @@ def main(argv=None):
         pass
     finally:
         board.stop()
+        if stop_broker:
+            stop_broker()
     wall_s = time.monotonic() - t0
     if not args.headless and board.log:
         print("\n".join("[vboard] " + ln for ln in board.log[-20:]))
