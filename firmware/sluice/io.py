@@ -8,15 +8,17 @@ from sluice.errors import ConfigError
 
 
 class _Detached:
-    changed = False
+    @staticmethod
+    def touch(o):
+        pass
 
 
 class Output:
     """A binary output. cmd is what the logic asks for (1 = energised);
     value is what was last written. While `inhibit` > 0 (tripped interlocks)
     the safe value is written whatever cmd says. Change cmd only through
-    on/off/set/to_safe and inhibit only with io.changed = True: a plain
-    Output is written only in scans where something changed."""
+    on/off/set/to_safe, and call io.touch(output) after changing inhibit:
+    a plain Output is written only in a scan where it changed."""
 
     def __init__(self, name, driver=None, safe=0):
         self.name = name
@@ -30,12 +32,12 @@ class Output:
     def on(self):
         if self.cmd != 1:
             self.cmd = 1
-            self.io.changed = True
+            self.io.touch(self)
 
     def off(self):
         if self.cmd != 0:
             self.cmd = 0
-            self.io.changed = True
+            self.io.touch(self)
 
     def set(self, on):
         if on:
@@ -46,7 +48,7 @@ class Output:
     def to_safe(self):
         if self.cmd != self.safe:
             self.cmd = self.safe
-            self.io.changed = True
+            self.io.touch(self)
 
     def write(self, now_ms):
         v = self.safe if self.inhibit else self.cmd
@@ -82,10 +84,12 @@ class IoImage:
     def __init__(self):
         self.outputs = {}
         self.inputs = {}
-        self.changed = True  # an Output's cmd or inhibit changed since the last write
+        self.changed = True  # write every plain output at the next write (boot)
         self._out = []    # every output, for all_safe
         self._plain = []  # Output.write: only needed after a change
         self._timed = []  # subclasses (relays with min times, feedback): written every scan
+        self._touched = []  # [:_ntouched]: plain outputs changed since the last write
+        self._ntouched = 0
         self._in = []     # inputs with a source to read
 
     def add_output(self, out):
@@ -95,6 +99,7 @@ class IoImage:
         out.io = self
         self._out.append(out)
         (self._plain if type(out).write is Output.write else self._timed).append(out)
+        self._touched.append(None)  # room for every output: touch() never grows the list
         return out
 
     def add_input(self, inp):
@@ -121,11 +126,25 @@ class IoImage:
         for i in self._in:
             i.read(now_ms)
 
+    def touch(self, o):
+        """o's cmd or inhibit changed: write it at the next write(). Scan context."""
+        n = self._ntouched
+        if n < len(self._touched):
+            self._touched[n] = o
+            self._ntouched = n + 1
+        else:  # touched more often than there are outputs: write them all
+            self.changed = True
+
     def write(self, now_ms):
         if self.changed:
             self.changed = False
             for o in self._plain:
                 o.write(now_ms)
+        else:
+            t = self._touched
+            for i in range(self._ntouched):
+                t[i].write(now_ms)  # a relay written twice in a scan is harmless
+        self._ntouched = 0
         for o in self._timed:
             o.write(now_ms)
 

@@ -259,7 +259,7 @@ class Kernel(Commands):
             d = 1 if t else -1
             for o in ilk.outputs:
                 o.inhibit += d
-            self.io.changed = True
+                self.io.touch(o)
             self.rev += 1
             if not t:
                 self._log(EV_INFO, ilk.name, "interlock clear")
