@@ -1,6 +1,6 @@
 # REPL diagnostics, usable while scans run: `from sluice.diag import *`.
 # Everything here formats strings and allocates freely; it never runs in the scan.
-from sluice.process import ACTIVE, BLOCKED, FAULTED, STATE_NAMES
+from sluice.process import ACTIVE, BLOCKED, FAULTED, OUTCOME_NAMES, STATE_NAMES
 
 _app = None
 
@@ -68,11 +68,11 @@ def show(name):
     print("  needs     %s" % (", ".join(p.needs) or "-"))
     if p.state == BLOCKED:
         print("  blocked   %s" % _where(p))
-    print("  starts    %d, last outcome %s" % (p.start_count, ("", "done", "stopped", "faulted")[p.outcome] or "-"))
+    print("  starts    %d, last outcome %s" % (p.start_count, OUTCOME_NAMES[p.outcome] or "-"))
     print("  fault     %s" % (p.fault or "-"))
     print("  outputs   %s" % (", ".join("%s=%d" % (o.name, o.value) for o in p.outputs) or "-"))
     for ilk in p._interlocks:
-        print("  interlock %s%s" % (ilk.name, " TRIPPED" if ilk.tripped else ""))
+        print("  interlock %s (%s)%s" % (ilk.name, ilk.describe(), " TRIPPED" if ilk.tripped else ""))
 
 
 def events(n=20):
