@@ -19,7 +19,11 @@ def _assert_period(periods, label):
     print("%s: %d scan periods, min %d ms, p99 %d ms, max %d ms" % (label, len(periods), min(periods), p99,
                                                                        max(periods)))
     assert len(periods) > 10
-    assert PERIOD_MS - TOLERANCE_MS <= min(periods) and p99 <= PERIOD_MS + TOLERANCE_MS, label
+    # 300 +- 100 ms at the 99th percentile. Under 100 periods the p99 is the
+    # maximum, one sample, which a busy CI host can push out alone: allow one
+    # period outside the band there, but never a stall (two periods).
+    outside = [p for p in periods if abs(p - PERIOD_MS) > TOLERANCE_MS]
+    assert len(outside) <= max(1, len(periods) // 100) and max(periods) < 2 * PERIOD_MS, (label, outside)
     return p99
 
 
