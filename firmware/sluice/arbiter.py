@@ -17,9 +17,10 @@ from sluice.events import EV_INFO, EV_WARN
 from sluice.process import ACTIVE, BLOCKED
 
 
-def sort_ranked(a):
-    # Insertion sort: the list is nearly sorted after a few requests, and it sorts in place.
-    for i in range(1, len(a)):
+def sort_ranked(a, start=0):
+    """Insertion sort by rank, in place; a[:start] is already sorted. Cheap
+    for the usual case: a few new requests appended to a sorted list."""
+    for i in range(max(start, 1), len(a)):
         p = a[i]
         prio = p.priority
         seq = p.seq
@@ -35,7 +36,7 @@ def sort_ranked(a):
 
 def _victims_available(r, p):
     """Can lower-priority, not-yet-ranked active holders of r free enough units for p?"""
-    need = 1 - r.free()
+    need = 1 - (r.capacity - r.granted - r.held - r.reserved)
     i = r.ncand - 1
     while i >= 0 and need > 0:  # lowest rank first
         q = r.cand[i]
@@ -48,7 +49,7 @@ def _victims_available(r, p):
 def _preempt_for(k, p):
     for r in p._needs:
         i = r.ncand - 1
-        while r.free() <= 0:
+        while r.capacity - r.granted - r.held - r.reserved <= 0:
             q = r.cand[i]
             i -= 1
             if q._arb == 0 and q.state == ACTIVE and q.priority < p.priority:
@@ -65,7 +66,7 @@ def _preempt_for(k, p):
 def _block(k, p):
     on = by = ""
     for r in p._needs:
-        if r.free() > 0:
+        if r.capacity - r.granted - r.held - r.reserved > 0:
             r.reserved += 1  # keep it for p: nobody ranked below may take it
             if r.reserver is None:
                 r.reserver = p
@@ -77,6 +78,7 @@ def _block(k, p):
                 by = r.reserver.name
             elif r.ncand:
                 by = r.cand[0].name
+    k._blocked_mask |= p._mask
     if p.state != BLOCKED or p.blocked_on != on or p.blocked_by != by:
         if p.state == ACTIVE:
             k._close(p)
@@ -86,28 +88,29 @@ def _block(k, p):
         k._touch(p)
 
 
-def tidy(a):
-    """Drop the processes that left (inactive, paused, faulted) and sort the
-    rest by rank, in place."""
-    j = 0
-    for i in range(len(a)):
-        p = a[i]
-        if p.state == ACTIVE or p.state == BLOCKED:
-            a[j] = p
-            j += 1
-        else:
-            p._listed = False
-    while len(a) > j:
-        a.pop()
-    sort_ranked(a)
-
-
-def _contended(k, mask):
-    """Does a blocked process wait for one of the resources in mask?"""
-    for q in k._running:
-        if q.state == BLOCKED and q._mask & mask:
-            return True
-    return False
+def tidy(k):
+    """Drop the processes that left (inactive, paused, faulted) from
+    k._running if any did, and put the ones added since the last tidy in rank
+    order. k._nsorted: how many leading entries are known to be in order."""
+    a = k._running
+    n = k._nsorted
+    if k._left:
+        k._left = False
+        j = m = 0
+        for i in range(len(a)):
+            p = a[i]
+            if p.state == ACTIVE or p.state == BLOCKED:
+                a[j] = p
+                j += 1
+                if i < n:
+                    m = j
+            else:
+                p._listed = False
+        while len(a) > j:
+            a.pop()
+        n = m
+    sort_ranked(a, n)
+    k._nsorted = len(a)
 
 
 def grant_now(k, p):
@@ -119,7 +122,7 @@ def grant_now(k, p):
     for r in needs:
         if r.used >= r.capacity:
             return False
-    if _contended(k, p._mask):
+    if k._blocked_mask & p._mask:  # someone waits for one of them
         return False
     for r in needs:
         r.used += 1
@@ -135,7 +138,7 @@ def release(k, p):
     if p.state == ACTIVE:
         for r in needs:
             r.used -= 1
-        if _contended(k, p._mask):
+        if k._blocked_mask & p._mask:
             k._dirty = True
     elif p.state == BLOCKED:
         k._dirty = True
@@ -143,14 +146,17 @@ def release(k, p):
 
 def arbitrate(k):
     k._dirty = False
+    k._blocked_mask = 0  # rebuilt by _block
     ranked = k._running
     for r in k._res:
         r.granted = r.held = r.reserved = r.ncand = 0
         r.reserver = None
     # _arb: 0 = not yet ranked in this pass, 1 = granted
-    for p in ranked:
+    for p in ranked:  # processes that need nothing are never blocked: skipped
+        if not p._needs:
+            continue
         p._arb = 0
-        if p.state != ACTIVE or not p._needs:
+        if p.state != ACTIVE:
             continue
         if p.preemptible:
             for r in p._needs:
@@ -163,28 +169,29 @@ def arbitrate(k):
                 r.granted += 1
             p._arb = 1
     for p in ranked:
-        s = p.state
-        if p._arb or (s != ACTIVE and s != BLOCKED):
-            continue
         needs = p._needs
-        if needs:
-            if s == ACTIVE:  # its own units go back in the pool before it is ranked
-                for r in needs:
-                    r.held -= 1
-            fits = preempt = True
-            for r in needs:  # free units: capacity - granted - held - reserved
-                if r.capacity - r.granted - r.held - r.reserved <= 0:
-                    fits = False
-                    if not _victims_available(r, p):
-                        preempt = False
-            if not fits:
-                if not preempt:
-                    _block(k, p)
-                    continue
-                _preempt_for(k, p)
+        if not needs or p._arb:
+            continue
+        s = p.state
+        if s == ACTIVE:  # its own units go back in the pool before it is ranked
             for r in needs:
-                r.holders[r.granted] = p
-                r.granted += 1
+                r.held -= 1
+        elif s != BLOCKED:
+            continue
+        fits = preempt = True
+        for r in needs:  # free units: capacity - granted - held - reserved
+            if r.capacity - r.granted - r.held - r.reserved <= 0:
+                fits = False
+                if not _victims_available(r, p):
+                    preempt = False
+        if not fits:
+            if not preempt:
+                _block(k, p)
+                continue
+            _preempt_for(k, p)
+        for r in needs:
+            r.holders[r.granted] = p
+            r.granted += 1
         p._arb = 1
         if s == BLOCKED:
             p.state = ACTIVE

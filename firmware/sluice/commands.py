@@ -131,5 +131,6 @@ class Commands:
         else:
             p.priority = arg
             self._resort = self._dirty = True
+            self._nsorted = 0
             self._touch(p)
 

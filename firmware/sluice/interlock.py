@@ -7,7 +7,10 @@
 # input.value >= high, or input.value < low, or the input reports a sensor
 # fault; or any callable() returning truthy when the plant is unsafe. A
 # callable that raises counts as tripped: fail safe.
+from sluice.compat import const
 from sluice.errors import ConfigError
+
+_BIG = const(0x3FFFFFFF)  # the largest small int on a 32-bit port: no allocation
 
 
 class Interlock:
@@ -30,3 +33,35 @@ class Interlock:
         if self.input is None:
             return "custom condition"
         return "%s %s %d or sensor fault" % (self.input.name, ">=" if self.above else "<", self.limit)
+
+
+class LimitGroup:
+    """The limit interlocks on one input. Their states change only when the
+    value leaves [lo, hi), the band between the nearest limits around it, or
+    the sensor fault flag changes: the scan checks just that (see
+    Kernel._check_interlocks) and calls settle() when it happens."""
+
+    def __init__(self, input):
+        self.input = input
+        self.interlocks = ()
+        self.lo = self.hi = 0  # an empty band: settle at the first scan
+        self.faulted = False
+
+    def settle(self):
+        """Take the band and fault flag from the input now."""
+        inp = self.input
+        v = inp.value
+        self.faulted = bool(inp.fault)
+        lo = -_BIG
+        hi = _BIG
+        for ilk in self.interlocks:
+            lim = ilk.limit
+            if v >= lim:
+                lo = max(lo, lim)
+            else:
+                hi = min(hi, lim)
+        # Faulted or out of range: an empty band, so each scan looks again.
+        if self.faulted or not lo <= v < hi:
+            lo = hi = 0
+        self.lo = lo
+        self.hi = hi

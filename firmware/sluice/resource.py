@@ -18,13 +18,3 @@ class Resource:
         self.reserver = None
         self.cand = [None] * capacity  # cand[:ncand]: active preemptible holders, in rank order
         self.ncand = 0
-
-    def free(self):
-        return self.capacity - self.granted - self.held - self.reserved
-
-    def grant(self, p):
-        self.holders[self.granted] = p
-        self.granted += 1
-
-    def holder_names(self):
-        return [self.holders[i].name for i in range(self.granted)]
