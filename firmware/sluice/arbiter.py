@@ -117,8 +117,6 @@ def grant_now(k, p):
     """Grant p's needs at once if every one has a unit free and nobody waits
     for them: then the full pass would grant it too and change nothing else."""
     needs = p._needs
-    if not needs:
-        return True
     for r in needs:
         if r.used >= r.capacity:
             return False
@@ -133,8 +131,6 @@ def release(k, p):
     """p leaves the running states: give back its units. Only if someone
     waits for them (or p held a reservation) is a full pass needed."""
     needs = p._needs
-    if not needs:
-        return
     if p.state == ACTIVE:
         for r in needs:
             r.used -= 1
@@ -198,6 +194,6 @@ def arbitrate(k):
             p.blocked_on = p.blocked_by = ""
             p._stint_t0 = k.now_ms
             k._touch(p)
-            k._log(EV_INFO, p.name, "active", p.step)
+            k._log(EV_INFO, p.name, "active", p.steps[p.step_index])
     for r in k._res:
         r.used = r.granted

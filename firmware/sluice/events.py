@@ -19,10 +19,11 @@ class EventLog:
         self._what = [""] * size
         self._detail = [""] * size
         self.listener = None  # optional callable(seq), e.g. the MQTT publisher's wake-up
+        self.t_ms = 0  # the time stamped on new entries: the kernel sets it each scan
 
-    def log(self, t_ms, level, who, what, detail=""):
+    def log(self, level, who, what, detail=""):
         i = self.seq % self.size
-        self._t[i] = t_ms
+        self._t[i] = self.t_ms
         self._level[i] = level
         self._who[i] = who
         self._what[i] = what

@@ -15,7 +15,7 @@ from sluice.process import (ACTIVE, BLOCKED, DONE, FAULTED, FAULTED_OUT, INACTIV
                             PRIORITY_MAX, PRIORITY_MIN, STOPPED, W_CHILDREN, W_COND, W_NONE,
                             W_TIME)
 from sluice.resource import Resource
-from sluice.stepper import advance, step_failed, timed_out
+from sluice.stepper import advance, children_done, step_failed, timed_out
 
 
 class Kernel(Commands):
@@ -23,8 +23,9 @@ class Kernel(Commands):
         self.io = io
         self.clock = clock
         self.events = events if events is not None else EventLog()
+        self._log = self.events.log  # (level, who, what, detail=""): one call, not two, per event
         self.period_ms = period_ms
-        self.now_ms = clock.ticks_ms()  # ticks of the current (or last) scan
+        self.now_ms = self.events.t_ms = clock.ticks_ms()  # ticks of the current (or last) scan
         self.processes = {}
         self.resources = {}
         self.interlocks = []
@@ -111,9 +112,6 @@ class Kernel(Commands):
         p.rev += 1
         self.rev += 1
 
-    def _log(self, level, who, what, detail=""):
-        self.events.log(self.now_ms, level, who, what, detail)
-
     def _request(self, p):
         """INACTIVE or PAUSED -> ACTIVE at once when what it needs is free and
         nobody waits for it (arbiter.grant_now), else BLOCKED until the next
@@ -132,10 +130,10 @@ class Kernel(Commands):
             self._nsorted = 0
         p.blocked_on = p.blocked_by = ""
         self._resort = True
-        if grant_now(self, p):
+        if not p._needs or grant_now(self, p):
             p.state = ACTIVE
             p._stint_t0 = self.now_ms
-            self._log(EV_INFO, p.name, "active", p.step)
+            self._log(EV_INFO, p.name, "active", p.steps[p.step_index])
         else:
             p.state = BLOCKED
             self._blocked_mask |= p._mask
@@ -166,7 +164,8 @@ class Kernel(Commands):
         """Any state -> INACTIVE, PAUSED or FAULTED. Releases resources."""
         children = p._children
         p._children = ()
-        release(self, p)
+        if p._needs:
+            release(self, p)
         self._resort = self._left = True  # tidy _running at the next scan
         self._close(p)
         p.state = state
@@ -197,7 +196,7 @@ class Kernel(Commands):
     # --- the scan --------------------------------------------------------
 
     def scan(self):
-        now = self.now_ms = self.clock.ticks_ms()
+        now = self.now_ms = self.events.t_ms = self.clock.ticks_ms()
         self.io.read(now)
         if self._queue:
             self._apply_commands()
@@ -217,7 +216,14 @@ class Kernel(Commands):
             if p.state != ACTIVE:
                 continue
             w = p._wait  # the common waits are checked inline: no call per waiting process
-            if w == W_TIME:
+            if w == W_CHILDREN:  # woken by a child leaving; with a timeout, every scan
+                if not p._wake:
+                    continue
+                p._wake = p._wait_timeout
+                if not children_done(self, p, now):
+                    continue
+                p._wait = W_NONE
+            elif w == W_TIME:
                 if ticks_diff(now, p._wait_until) < 0:
                     continue
                 p._wait = W_NONE
@@ -232,10 +238,6 @@ class Kernel(Commands):
                         self.fault(p, timed_out(p, w))
                     continue
                 p._wait = W_NONE
-            elif w == W_CHILDREN:  # woken by a child leaving (or to check a timeout)
-                if not p._wake and not p._wait_timeout:
-                    continue
-                p._wake = False
             advance(self, p, now)
         self.io.write(now)
         for hook in self.after_scan:

@@ -215,8 +215,7 @@ class MqttNode:
         self._log(EV_WARN, "mqtt lost", link.last_error)
 
     def _log(self, level, what, detail=""):
-        k = self.kernel
-        k.events.log(k.now_ms, level, "mqtt", what, detail)
+        self.kernel.events.log(level, "mqtt", what, detail)
 
     def _status_cmd(self):
         self.republish()

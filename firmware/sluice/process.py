@@ -150,8 +150,9 @@ class Process:
     def wait_step_ms(self, total_ms):
         """Wait until the step has been active `total_ms` in all (a retentive
         timer: time before a preemption or reboot counts)."""
+        now = self.kernel.now_ms  # a step runs while active: step_elapsed_ms, inlined
         self._wait = W_TIME
-        self._wait_until = ticks_add(self.kernel.now_ms, total_ms - self.step_elapsed_ms)
+        self._wait_until = ticks_add(now, total_ms - self._step_ms - ticks_diff(now, self._stint_t0))
 
     def until(self, cond, timeout_ms=0):
         """Wait until cond() is true, checked once per scan. With a timeout,

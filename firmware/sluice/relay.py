@@ -130,7 +130,7 @@ class FeedbackWatch:
                 k.fault(p, text)
                 hit = True
         if not hit:  # e.g. a welded contactor while nothing drives it
-            k.events.log(k.now_ms, EV_FAULT, r.name, "feedback mismatch", text)
+            k.events.log(EV_FAULT, r.name, "feedback mismatch", text)
 
 
 def watch_feedback(kernel):

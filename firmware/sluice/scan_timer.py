@@ -52,7 +52,7 @@ class ScanTimer:
         except Exception as e:  # a kernel bug: fail safe, stop everything
             self.scan_errors += 1
             k = self.kernel
-            k.events.log(k.now_ms, EV_FAULT, "node", "scan failed", describe(e))
+            k.events.log(EV_FAULT, "node", "scan failed", describe(e))
             k.halt()
         finally:  # even a KeyboardInterrupt mid-scan must not leave scans stopped for good
             self.pending = False
