@@ -137,14 +137,22 @@ class IoImage:
 
     def write(self, now_ms):
         if self.changed:
-            self.changed = False
-            for o in self._plain:
-                o.write(now_ms)
+            self._write_all(now_ms)
         else:
             t = self._touched
             for i in range(self._ntouched):
                 t[i].write(now_ms)  # a relay written twice in a scan is harmless
         self._ntouched = 0
+        if self._timed:
+            self._write_timed(now_ms)
+
+    # Helpers keep write()'s frame small enough for the C stack (see sluice.stepper).
+    def _write_all(self, now_ms):
+        self.changed = False
+        for o in self._plain:
+            o.write(now_ms)
+
+    def _write_timed(self, now_ms):
         for o in self._timed:
             o.write(now_ms)
 

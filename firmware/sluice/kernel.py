@@ -12,10 +12,9 @@ from sluice.errors import ConfigError
 from sluice.events import EV_FAULT, EV_INFO, EV_WARN, EventLog
 from sluice.interlock import Interlock, LimitGroup
 from sluice.process import (ACTIVE, BLOCKED, DONE, FAULTED, FAULTED_OUT, INACTIVE, PAUSED,
-                            PRIORITY_MAX, PRIORITY_MIN, STOPPED, W_CHILDREN, W_COND, W_NONE,
-                            W_TIME)
+                            PRIORITY_MAX, PRIORITY_MIN, STOPPED, W_NONE)
 from sluice.resource import Resource
-from sluice.stepper import advance, children_done, step_failed, timed_out
+from sluice.stepper import step_running
 
 
 class Kernel(Commands):
@@ -143,27 +142,29 @@ class Kernel(Commands):
 
     def _close(self, p):
         """Stop p's step and make its outputs safe; keeps step and banked time."""
-        if p._gen is not None:
+        g = p._gen
+        if g is not None:
+            p._gen = None
             try:
-                p._gen.close()
+                g.close()  # the step's finally blocks run
             except Exception:
                 pass
-            p._gen = None
         p._wait = W_NONE
         p._cond = None
         if p.state == ACTIVE:
             p._step_ms += ticks_diff(self.now_ms, p._stint_t0)
-            try:
-                p.on_safe()
-            except Exception as e:
-                self._log(EV_FAULT, p.name, "on_safe failed", describe(e))
-                for o in p.outputs:
-                    o.to_safe()
+            self._on_safe(p)
+
+    def _on_safe(self, p):
+        try:
+            p.on_safe()
+        except Exception as e:
+            self._log(EV_FAULT, p.name, "on_safe failed", describe(e))
+            for o in p.outputs:
+                o.to_safe()
 
     def _leave(self, p, state, outcome):
         """Any state -> INACTIVE, PAUSED or FAULTED. Releases resources."""
-        children = p._children
-        p._children = ()
         if p._needs:
             release(self, p)
         self._resort = self._left = True  # tidy _running at the next scan
@@ -176,13 +177,19 @@ class Kernel(Commands):
             p._step_ms = 0
         if p._parent is not None:
             p._parent._wake = True
+        if p._children:
+            self._leave_children(p, outcome)
+        p.rev += 1  # _touch, inlined: this is the hot path
+        self.rev += 1
+
+    def _leave_children(self, p, outcome):
+        children = p._children
+        p._children = ()
         if outcome == STOPPED or outcome == FAULTED_OUT:
             for c in children:  # a stopped or faulted parent stops what it started
                 if c.state != INACTIVE and c.state != FAULTED:
                     self._leave(c, INACTIVE, STOPPED)
                     self._log(EV_INFO, c.name, "stopped", "parent " + p.name)
-        p.rev += 1  # _touch, inlined: this is the hot path
-        self.rev += 1
 
     def fault(self, p, text):
         self._leave(p, FAULTED, FAULTED_OUT)
@@ -212,40 +219,18 @@ class Kernel(Commands):
             self._resort = False
         if self._dirty:
             arbitrate(self)
-        for p in self._running:  # in rank order; may grow while stepping (a started child)
-            if p.state != ACTIVE:
-                continue
-            w = p._wait  # the common waits are checked inline: no call per waiting process
-            if w == W_CHILDREN:  # woken by a child leaving; with a timeout, every scan
-                if not p._wake:
-                    continue
-                p._wake = p._wait_timeout
-                if not children_done(self, p, now):
-                    continue
-                p._wait = W_NONE
-            elif w == W_TIME:
-                if ticks_diff(now, p._wait_until) < 0:
-                    continue
-                p._wait = W_NONE
-            elif w == W_COND:
-                try:
-                    ok = p._cond()
-                except Exception as e:
-                    self.fault(p, step_failed(p, e))
-                    continue
-                if not ok:
-                    if p._wait_timeout and ticks_diff(now, p._wait_until) >= 0:
-                        self.fault(p, timed_out(p, w))
-                    continue
-                p._wait = W_NONE
-            advance(self, p, now)
+        step_running(self, now)
         self.io.write(now)
+        if self.after_scan:
+            self._after_scan()
+        self.scan_count += 1
+
+    def _after_scan(self):
         for hook in self.after_scan:
             try:
                 hook(self)
             except Exception as e:
                 self._log(EV_WARN, "node", "after_scan hook failed", describe(e))
-        self.scan_count += 1
 
     def _auto_start(self, p):
         try:
@@ -274,12 +259,20 @@ class Kernel(Commands):
                     continue
             elif g.lo <= inp.value < g.hi:
                 continue
-            g.settle()
-            v = inp.value
-            for ilk in g.interlocks:
-                t = g.faulted or (v >= ilk.limit) == ilk.above
-                if t != ilk.tripped:
-                    self._trip(ilk, t)
+            self._settle(g)
+        if self._custom_interlocks:
+            self._check_custom_interlocks()
+
+    def _settle(self, g):
+        """g's input left its band: trip or clear its interlocks."""
+        g.settle()
+        v = g.input.value
+        for ilk in g.interlocks:
+            t = g.faulted or (v >= ilk.limit) == ilk.above
+            if t != ilk.tripped:
+                self._trip(ilk, t)
+
+    def _check_custom_interlocks(self):
         for ilk in self._custom_interlocks:
             try:
                 t = bool(ilk.tripped_fn())

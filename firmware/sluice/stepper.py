@@ -1,10 +1,17 @@
-# Advancing one active process by one scan. Kernel.scan checks the waits
-# (children through children_done) and calls advance() when the step may go on; in a
-# steady-state scan (no step ends, no state changes) nothing here allocates:
-# waits are checked from stored ticks and bound methods, and a generator
-# resumes in place.
+# Advancing the active processes, once per scan (Kernel.scan calls
+# step_running). Waits are checked here without resuming the step: time and
+# condition waits from stored ticks and bound methods, child waits when a
+# child left. When a wait is over the process's runner resumes the step.
+#
+# Frames: MicroPython puts a call's locals on the heap when they need more
+# than 11 words (try/except-as and for loops cost several), so the functions
+# run for every process or step change are kept that small; host_tests/
+# test_frames.py checks it. In a steady-state scan (no step ends, no state
+# changes) nothing here allocates.
 from sluice.compat import ticks_diff
-from sluice.process import DONE, FAULTED, INACTIVE, W_CHILDREN, W_COND, W_NONE
+from sluice.process import ACTIVE, DONE, FAULTED, INACTIVE, W_CHILDREN, W_COND, W_NONE, W_TIME
+
+_ENDED = object()  # the runner's signal: a step returned (its value in p._ret)
 
 
 def step_failed(p, e):
@@ -16,19 +23,49 @@ def timed_out(p, w):
         p.step, p.step_elapsed_ms, "a condition" if w == W_COND else "children")
 
 
-def children_done(k, p, now):
-    """For a W_CHILDREN wait: True when every child has finished. Faults p
-    if a child faulted or was stopped, or when the wait times out."""
+def step_running(k, now):
+    """Advance every active process whose wait is over, in rank order. An
+    exception in a step or condition faults that process only."""
+    for p in k._running:  # may grow while stepping: a started child runs this scan
+        if p.state != ACTIVE:
+            continue
+        w = p._wait
+        try:
+            if w == W_CHILDREN:  # woken by a child leaving; with a timeout, every scan
+                if not p._wake or not children_done(k, p):
+                    continue
+            elif w == W_TIME:
+                if ticks_diff(now, p._wait_until) < 0:
+                    continue
+            elif w == W_COND:
+                if not p._cond():
+                    if p._wait_timeout and ticks_diff(now, p._wait_until) >= 0:
+                        k.fault(p, timed_out(p, w))
+                    continue
+            p._wait = W_NONE
+            advance(k, p, now)
+        except Exception as e:
+            k.fault(p, step_failed(p, e))
+
+
+def children_done(k, p):
+    """For a W_CHILDREN wait: True when every child has finished."""
+    p._wake = p._wait_timeout
     for c in p._children:
-        s = c.state
-        if s == FAULTED or (s == INACTIVE and c.outcome != DONE):
-            k.fault(p, "child %s %s" % (c.name, "faulted" if s == FAULTED else "was stopped"))
-            return False
-        if s != INACTIVE:
-            if p._wait_timeout and ticks_diff(now, p._wait_until) >= 0:
-                k.fault(p, timed_out(p, W_CHILDREN))
-            return False
+        if c.state != INACTIVE or c.outcome != DONE:
+            return _child_pending(k, p, c)
     return True
+
+
+def _child_pending(k, p, c):
+    """c has not finished: fault p if c faulted or was stopped, or at the
+    wait's timeout. False."""
+    s = c.state
+    if s == FAULTED or s == INACTIVE:
+        k.fault(p, "child %s %s" % (c.name, "faulted" if s == FAULTED else "was stopped"))
+    elif p._wait_timeout and ticks_diff(k.now_ms, p._wait_until) >= 0:
+        k.fault(p, timed_out(p, W_CHILDREN))
+    return False
 
 
 def _generator():
@@ -38,41 +75,41 @@ def _generator():
 _GENERATOR = type(_generator())
 
 
-def advance(k, p, now):
-    """Resume p's step, whose wait is over; start the next step when it ends."""
-    hops = len(p.steps)  # bounds step changes per scan, so a loop of empty steps cannot hang the scan
+def _runner(p):
+    """Run p's steps from p.step_index, one after another: yield what the
+    step yields, and _ENDED after each step, with its return value in p._ret.
+    `yield from` hands over that value without raising StopIteration."""
     while True:
+        g = p._step_fns[p.step_index](p)
+        if type(g) is not _GENERATOR:
+            raise TypeError("step %s is not a generator (it needs a yield)" % p.step)
+        p._ret = yield from g
+        yield _ENDED
+
+
+def advance(k, p, now):
+    """Resume p's step, whose wait is over; go on to the next step when it
+    ends. Raises what the step raises."""
+    hops = len(p.steps)  # bounds step changes per scan, so a loop of empty steps cannot hang the scan
+    while hops > 0:
         if p._gen is None:
-            g = p._step_fns[p.step_index](p)
-            if type(g) is not _GENERATOR:
-                k.fault(p, "step %s is not a generator (it needs a yield)" % p.step)
-                return
-            p._gen = g
-        try:
-            next(p._gen)
+            p._gen = _runner(p)
+        if next(p._gen) is not _ENDED:
             return
-        except StopIteration as e:
-            target = e.value
-        except Exception as e:
-            k.fault(p, step_failed(p, e))
-            return
-        p._gen = None
+        t = p._ret  # None (the next step) or a step name
         p._wait = W_NONE
-        if target is None:
-            i = p.step_index + 1
-            if i >= len(p.steps):
+        if t is None:
+            t = p.step_index + 1
+            if t >= len(p.steps):
                 k._finish(p)
                 return
-        elif target in p.steps:
-            i = p.steps.index(target)
+        elif t in p.steps:
+            t = p.steps.index(t)
         else:
-            k.fault(p, "step %s returned unknown step %r" % (p.step, target))
-            return
-        p.step_index = i  # enter step i
+            raise ValueError("returned unknown step %r" % (t,))
+        p.step_index = t  # enter step t
         p._step_ms = 0
         p._stint_t0 = now
         p.rev += 1  # Kernel._touch, inlined: this is the hot path
         k.rev += 1
         hops -= 1
-        if hops <= 0:
-            return
