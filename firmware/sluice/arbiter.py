@@ -21,17 +21,19 @@ def sort_ranked(a, start=0):
     """Insertion sort by rank, in place; a[:start] is already sorted. Cheap
     for the usual case: a few new requests appended to a sorted list."""
     for i in range(max(start, 1), len(a)):
-        p = a[i]
-        prio = p.priority
-        seq = p.seq
-        j = i - 1
-        while j >= 0:
-            q = a[j]
-            if prio < q.priority or (prio == q.priority and seq > q.seq):
-                break
-            a[j + 1] = q
-            j -= 1
-        a[j + 1] = p
+        _insert(a, i)
+
+
+def _insert(a, i):
+    """Move a[i] up to its place in the sorted a[:i]."""
+    p = a[i]
+    while i > 0:
+        q = a[i - 1]
+        if p.priority < q.priority or (p.priority == q.priority and p.seq > q.seq):
+            break
+        a[i] = q
+        i -= 1
+    a[i] = p
 
 
 def _victims_available(r, p):
@@ -92,25 +94,30 @@ def tidy(k):
     """Drop the processes that left (inactive, paused, faulted) from
     k._running if any did, and put the ones added since the last tidy in rank
     order. k._nsorted: how many leading entries are known to be in order."""
-    a = k._running
     n = k._nsorted
     if k._left:
         k._left = False
-        j = m = 0
-        for i in range(len(a)):
-            p = a[i]
-            if p.state == ACTIVE or p.state == BLOCKED:
-                a[j] = p
-                j += 1
-                if i < n:
-                    m = j
-            else:
-                p._listed = False
-        while len(a) > j:
-            a.pop()
-        n = m
-    sort_ranked(a, n)
-    k._nsorted = len(a)
+        n = _drop_left(k._running, n)
+    sort_ranked(k._running, n)
+    k._nsorted = len(k._running)
+
+
+def _drop_left(a, n):
+    """Remove the entries no longer running from a, in place, keeping the
+    order; return how many of the first n remain."""
+    j = m = 0
+    for i in range(len(a)):
+        p = a[i]
+        if p.state == ACTIVE or p.state == BLOCKED:
+            a[j] = p
+            j += 1
+            if i < n:
+                m = j
+        else:
+            p._listed = False
+    while len(a) > j:
+        a.pop()
+    return m
 
 
 def grant_now(k, p):

@@ -17,6 +17,15 @@ from sluice.resource import Resource
 from sluice.stepper import step_running
 
 
+def _close_step(p):
+    g = p._gen
+    p._gen = None
+    try:
+        g.close()  # the step's finally blocks run
+    except Exception:
+        pass
+
+
 class Kernel(Commands):
     def __init__(self, io, clock, events=None, period_ms=300):
         self.io = io
@@ -142,13 +151,8 @@ class Kernel(Commands):
 
     def _close(self, p):
         """Stop p's step and make its outputs safe; keeps step and banked time."""
-        g = p._gen
-        if g is not None:
-            p._gen = None
-            try:
-                g.close()  # the step's finally blocks run
-            except Exception:
-                pass
+        if p._gen is not None:
+            _close_step(p)
         p._wait = W_NONE
         p._cond = None
         if p.state == ACTIVE:

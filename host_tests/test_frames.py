@@ -1,0 +1,70 @@
+"""The functions a scan runs keep their call frames off the heap.
+
+MicroPython allocates a Python function's locals and stack on the heap, and
+frees them on return, when they need more than 11 machine words (objfun.c,
+VM_MAX_STATE_ON_STACK); each level of try/except costs 3 more, and an
+`except ... as e` two levels. That is an allocation on every call, which the
+heap-locked test cannot see: with the heap locked the frame silently falls
+back to the C stack. The compiler's own report (`micropython -v -v -v -v`
+prints N_STATE and N_EXC_STACK for every code block it compiles; mpy-cross
+emits the same bytecode for the boards) is checked here instead.
+"""
+import os
+import re
+import subprocess
+
+import mpy
+
+WORDS_ON_C_STACK = 11
+
+# Called for every scan, or for every process in it.
+STEADY = {
+    "sluice/kernel.py": ["scan", "_check_interlocks"],
+    "sluice/io.py": ["read", "write", "touch"],
+    "sluice/clock.py": ["ticks_ms"],
+}
+# Called for every step change, start or finish.
+STEP_CHANGE = {
+    "sluice/kernel.py": ["_request", "_close", "_leave", "_finish"],
+    "sluice/stepper.py": ["advance", "children_done", "_child_pending"],
+    "sluice/arbiter.py": ["grant_now", "release", "tidy", "sort_ranked", "_insert", "_drop_left"],
+    "sluice/process.py": ["wait_ms", "wait_step_ms", "until", "run", "on_safe"],
+    "sluice/io.py": ["on", "off", "to_safe"],
+    "sluice/events.py": ["log"],
+    "sluice/commands.py": ["start_now"],
+}
+# The one frame a scan puts on the heap, by design: the loop that isolates
+# each process's exceptions needs `except ... as e` (allocated once per scan,
+# the same size each time, freed at once).
+ON_HEAP = {"sluice/stepper.py": ["step_running"]}
+
+
+def frame_words():
+    """{(file, function name): [words, ...]} for every firmware module."""
+    files = []
+    for d in ("sluice", "plant"):
+        files += ["%s/%s" % (d, f) for f in sorted(os.listdir(os.path.join(mpy.FIRMWARE, d))) if f.endswith(".py")]
+    code = "for f in %r:\n    compile(open(f).read(), f, 'exec')\n" % (files,)
+    out = subprocess.run([mpy.micropython_bin(), "-v", "-v", "-v", "-v", "-c", code], cwd=mpy.FIRMWARE,
+                         capture_output=True, text=True, check=True, timeout=120).stdout
+    words = {}
+    for m in re.finditer(r"File (\S+), code block '([^']+)'.*?\(N_STATE (\d+)\)\s*\(N_EXC_STACK (\d+)\)", out, re.S):
+        words.setdefault((m.group(1), m.group(2)), []).append(int(m.group(3)) + 3 * int(m.group(4)))
+    return words
+
+
+def test_scan_path_frames_fit_on_the_c_stack():
+    words = frame_words()
+    assert len(words) > 100  # the report was parsed
+    over = []
+    for group in (STEADY, STEP_CHANGE):
+        for path, names in group.items():
+            for name in names:
+                w = words.get((path, name))
+                assert w, "no code block %s in %s" % (name, path)
+                if max(w) > WORDS_ON_C_STACK:
+                    over.append("%s %s: %s words" % (path, name, w))
+    assert over == [], "frames on the heap at every call:\n" + "\n".join(over)
+    for path, names in ON_HEAP.items():
+        for name in names:
+            assert max(words[(path, name)]) > WORDS_ON_C_STACK  # if it fits now, move it to STEADY
