@@ -7,7 +7,7 @@
 # (sluice.commands) may be called from anywhere.
 from sluice.arbiter import arbitrate, grant_now, release, tidy
 from sluice.commands import Commands, describe
-from sluice.compat import ticks_diff
+from sluice.compat import const, ticks_diff
 from sluice.errors import ConfigError
 from sluice.events import EV_FAULT, EV_INFO, EV_WARN, EventLog
 from sluice.interlock import Interlock, LimitGroup
@@ -15,6 +15,9 @@ from sluice.process import (ACTIVE, BLOCKED, DONE, FAULTED, FAULTED_OUT, INACTIV
                             PRIORITY_MAX, PRIORITY_MIN, STOPPED, W_NONE)
 from sluice.resource import Resource
 from sluice.stepper import step_running
+
+_INACTIVE = const(0)  # INACTIVE, inlined by the compiler (an imported name is a lookup each time)
+assert _INACTIVE == INACTIVE
 
 
 def _close_step(p):
@@ -216,7 +219,7 @@ class Kernel(Commands):
         self._check_interlocks()
         if not self.halted:
             for p in self._auto:
-                if p.state == INACTIVE and p.auto:
+                if p.state == _INACTIVE and p.auto:
                     self._auto_start(p)
         if self._resort:
             tidy(self)

@@ -8,8 +8,17 @@
 # run for every process or step change are kept that small; host_tests/
 # test_frames.py checks it. In a steady-state scan (no step ends, no state
 # changes) nothing here allocates.
-from sluice.compat import ticks_diff
-from sluice.process import ACTIVE, DONE, FAULTED, INACTIVE, W_CHILDREN, W_COND, W_NONE, W_TIME
+from sluice import process
+from sluice.compat import const, ticks_diff
+from sluice.process import DONE, FAULTED, INACTIVE, W_CHILDREN, W_COND, W_NONE
+
+# Copies of process constants for the per-process loop: the compiler inlines
+# a module's own _CONST names, while an imported name is a dict lookup each time.
+_ACTIVE = const(1)
+_W_TIME = const(1)
+_W_COND = const(2)
+_W_CHILDREN = const(3)
+assert (_ACTIVE, _W_TIME, _W_COND, _W_CHILDREN) == (process.ACTIVE, process.W_TIME, process.W_COND, W_CHILDREN)
 
 _ENDED = object()  # the runner's signal: a step returned (its value in p._ret)
 
@@ -27,17 +36,17 @@ def step_running(k, now):
     """Advance every active process whose wait is over, in rank order. An
     exception in a step or condition faults that process only."""
     for p in k._running:  # may grow while stepping: a started child runs this scan
-        if p.state != ACTIVE:
+        if p.state != _ACTIVE:
             continue
         w = p._wait
         try:
-            if w == W_CHILDREN:  # woken by a child leaving; with a timeout, every scan
+            if w == _W_CHILDREN:  # woken by a child leaving; with a timeout, every scan
                 if not p._wake or not children_done(k, p):
                     continue
-            elif w == W_TIME:
+            elif w == _W_TIME:
                 if ticks_diff(now, p._wait_until) < 0:
                     continue
-            elif w == W_COND:
+            elif w == _W_COND:
                 if not p._cond():
                     if p._wait_timeout and ticks_diff(now, p._wait_until) >= 0:
                         k.fault(p, timed_out(p, w))
