@@ -41,10 +41,10 @@ lo = rig.k.add(Job("lo", rig.out("pump_lo"), durations_ms=(600, 3000), priority=
 hi = rig.k.add(Job("hi", rig.out("pump_hi"), durations_ms=(600, 600), priority=9, needs=("pump",)))
 rig.k.command("lo", "start")
 rig.scan(4)   # lo finishes its first step and runs 900 ms of the second
-before = (lo.step, lo.step_elapsed_ms)
+before = (lo.step, lo.step_elapsed_ms())
 rig.k.command("hi", "start")
 rig.scan()
-during = (lo.state_name, lo.blocked_on, lo.blocked_by, lo.step, lo.step_elapsed_ms, rig.out("pump_lo").value,
+during = (lo.state_name, lo.blocked_on, lo.blocked_by, lo.step, lo.step_elapsed_ms(), rig.out("pump_lo").value,
           lo.safe_calls, hi.state_name, rig.out("pump_hi").value)
 rig.scan(5)
 after = (lo.state_name, lo.step, hi.state_name, rig.out("pump_lo").value)
@@ -318,9 +318,9 @@ rig.k.command("a", "start"); rig.k.command("b", "start")
 rig.scan(3)
 rig.k.command("a", "pause")
 rig.scan()
-paused = (a.state_name, rig.out("a").value, a.step_elapsed_ms, b.state_name)
+paused = (a.state_name, rig.out("a").value, a.step_elapsed_ms(), b.state_name)
 rig.scan(3)
-still = a.step_elapsed_ms
+still = a.step_elapsed_ms()
 rig.k.command("a", "resume")
 rig.scan()
 resumed = (a.state_name, rig.out("a").value)
@@ -405,7 +405,7 @@ rig.k.command("j", "start")
 seen = []
 for _ in range(8):
     rig.scan()
-    seen.append((j.state_name, j.step, j.step_elapsed_ms))
+    seen.append((j.state_name, j.step, j.step_elapsed_ms()))
 report(seen)
 """)
     assert r[0][0] == "active"

@@ -43,7 +43,7 @@ class Proc:  # what sluice.persist.encode reads from a Process
 
     def __init__(self, i):
         self.name = "t%d_p%d" % (i // 8 + 1, i % 8)
-        self.state = self.outcome = self.start_count = self.step_elapsed_ms = 0
+        self.state = self.outcome = self.start_count = self.elapsed_ms = 0
         self.priority = i % 7
         self.step = "fill"
 
@@ -53,7 +53,10 @@ class Proc:  # what sluice.persist.encode reads from a Process
         if self.state == 1:
             self.start_count += 1
         self.step = random.choice(("fill", "dose", "mix_heat", "sample", "transfer", "rinse"))
-        self.step_elapsed_ms = random.getrandbits(17)
+        self.elapsed_ms = random.getrandbits(17)
+
+    def step_elapsed_ms(self):
+        return self.elapsed_ms
 
 
 def volume(progsize=None):

@@ -14,7 +14,7 @@
 # on them: a waiting process is served before every later request of the same
 # priority, and waits behind higher priorities only.
 from sluice.events import EV_INFO, EV_WARN
-from sluice.process import ACTIVE, BLOCKED
+from sluice.process import ACTIVE, BLOCKED, STATE_NAMES
 
 
 def sort_ranked(a, start=0):
@@ -59,6 +59,7 @@ def _preempt_for(k, p):
                     rr.held -= 1
                 k._close(q)
                 q.state = BLOCKED
+                q.state_name = STATE_NAMES[BLOCKED]
                 q.blocked_on = r.name
                 q.blocked_by = p.name
                 k._touch(q)
@@ -85,6 +86,7 @@ def _block(k, p):
         if p.state == ACTIVE:
             k._close(p)
         p.state = BLOCKED
+        p.state_name = STATE_NAMES[BLOCKED]
         p.blocked_on = on
         p.blocked_by = by
         k._touch(p)
@@ -198,6 +200,7 @@ def arbitrate(k):
         p._arb = 1
         if s == BLOCKED:
             p.state = ACTIVE
+            p.state_name = STATE_NAMES[ACTIVE]
             p.blocked_on = p.blocked_by = ""
             p._stint_t0 = k.now_ms
             k._touch(p)

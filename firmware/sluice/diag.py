@@ -36,7 +36,7 @@ def status_lines(only_running=False):
         if only_running and p.state == 0:
             continue
         rows.append("%-16s %-8s %-12s %7.1f %4d  %s" % (
-            p.name, p.state_name, p.step, p.step_elapsed_ms / 1000, p.priority, _where(p)))
+            p.name, p.state_name, p.step, p.step_elapsed_ms() / 1000, p.priority, _where(p)))
     head = ["scan %d%s | %s" % (k.scan_count, "  HALTED" if k.halted else "",
                                 " ".join("%s %d" % (STATE_NAMES[i], c) for i, c in enumerate(counts)))]
     st = getattr(_app, "scan_timer", None)
@@ -63,7 +63,7 @@ def show(name):
     print("%s (%s)" % (p.name, type(p).__name__))
     print("  state     %s%s" % (p.state_name, "" if p.auto else " (auto off)"))
     print("  step      %s (%d of %d: %s), %d ms in step" % (
-        p.step, p.step_index + 1, len(p.steps), ", ".join(p.steps), p.step_elapsed_ms))
+        p.step, p.step_index + 1, len(p.steps), ", ".join(p.steps), p.step_elapsed_ms()))
     print("  priority  %d%s" % (p.priority, "" if p.preemptible else ", not preemptible"))
     print("  needs     %s" % (", ".join(p.needs) or "-"))
     if p.state == BLOCKED:

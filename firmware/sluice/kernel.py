@@ -12,7 +12,7 @@ from sluice.errors import ConfigError
 from sluice.events import EV_FAULT, EV_INFO, EV_WARN, EventLog
 from sluice.interlock import Interlock, LimitGroup
 from sluice.process import (ACTIVE, BLOCKED, DONE, FAULTED, FAULTED_OUT, INACTIVE, PAUSED,
-                            PRIORITY_MAX, PRIORITY_MIN, STOPPED, W_NONE)
+                            PRIORITY_MAX, PRIORITY_MIN, STATE_NAMES, STOPPED, W_NONE)
 from sluice.resource import Resource
 from sluice.stepper import step_running
 
@@ -131,6 +131,7 @@ class Kernel(Commands):
             p.start_count += 1
             p.outcome = 0
             p.step_index = 0
+            p.step = p.steps[0]
             p._step_ms = 0
         self._seq += 1
         p.seq = self._seq
@@ -143,10 +144,12 @@ class Kernel(Commands):
         self._resort = True
         if not p._needs or grant_now(self, p):
             p.state = ACTIVE
+            p.state_name = STATE_NAMES[ACTIVE]
             p._stint_t0 = self.now_ms
             self._log(EV_INFO, p.name, "active", p.steps[p.step_index])
         else:
             p.state = BLOCKED
+            p.state_name = STATE_NAMES[BLOCKED]
             self._blocked_mask |= p._mask
             self._dirty = True
         p.rev += 1  # _touch, inlined: this is the hot path
@@ -177,10 +180,12 @@ class Kernel(Commands):
         self._resort = self._left = True  # tidy _running at the next scan
         self._close(p)
         p.state = state
+        p.state_name = STATE_NAMES[state]
         p.outcome = outcome
         p.blocked_on = p.blocked_by = ""
         if state == INACTIVE:
             p.step_index = 0
+            p.step = p.steps[0]
             p._step_ms = 0
         if p._parent is not None:
             p._parent._wake = True

@@ -43,7 +43,7 @@ def proc_state_json(p):
     return '{"state":"%s","step":%s,"priority":%d,"blocked_by":%s,"blocked_on":%s,' \
            '"step_elapsed_s":%s,"fault":%s,"rev":%d}' % (
                p.state_name, json.dumps(p.step), p.priority, json.dumps(p.blocked_by),
-               json.dumps(p.blocked_on), elapsed_s_text(p.step_elapsed_ms), json.dumps(p.fault), p.rev)
+               json.dumps(p.blocked_on), elapsed_s_text(p.step_elapsed_ms()), json.dumps(p.fault), p.rev)
 
 
 def io_text(value):

@@ -17,7 +17,7 @@ import json
 from sluice.compat import ticks_diff
 from sluice.errors import ConfigError
 from sluice.events import EV_FAULT, EV_INFO, EV_WARN
-from sluice.process import ACTIVE, FAULTED, INACTIVE, PAUSED, PRIORITY_MAX, PRIORITY_MIN, STOPPED
+from sluice.process import ACTIVE, FAULTED, INACTIVE, PAUSED, PRIORITY_MAX, PRIORITY_MIN, STATE_NAMES, STOPPED
 from sluice.store import Store, StoreError, crc32, get_varint, put_varint
 
 FAULT_MAX = 60
@@ -43,7 +43,7 @@ def encode(p):
     out.append(h >> 8)
     put_varint(out, p.priority)
     put_varint(out, p.start_count)
-    put_varint(out, max(0, p.step_elapsed_ms))
+    put_varint(out, max(0, p.step_elapsed_ms()))
     put_varint(out, p.state_version)
     f = p.fault.encode()[:FAULT_MAX]
     put_varint(out, len(f))
@@ -183,9 +183,11 @@ class Persist:
         state = r["state"]
         if state == FAULTED:
             p.state = FAULTED
+            p.state_name = STATE_NAMES[FAULTED]
             p.fault = r["fault"]
             if idx >= 0:
                 p.step_index, p._step_ms = idx, r["step_ms"]
+                p.step = p.steps[idx]
             k._touch(p)
             return
         if state == INACTIVE:
@@ -212,7 +214,9 @@ class Persist:
             k._log(EV_INFO, p.name, "restarted")
         else:
             p.state = PAUSED  # _request keeps the step of a paused process
+            p.state_name = STATE_NAMES[PAUSED]
             p.step_index, p._step_ms = idx, r["step_ms"]
+            p.step = p.steps[idx]
             if state != PAUSED:
                 k._request(p)
                 k._log(EV_INFO, p.name, "resumed", p.step)

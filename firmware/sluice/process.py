@@ -81,9 +81,15 @@ class Process:
         self._auto = type(self).auto_start is not Process.auto_start
         self.auto = True  # auto mode; a stop command clears it, start sets it
         self.kernel = None
+        # state and step_index change only in the kernel, which keeps state_name
+        # and step (their names, for people) with them. Plain attributes, not
+        # properties: a class with a property makes every attribute store on
+        # its instances search the class tree (about 10x slower on MicroPython).
         self.state = INACTIVE
+        self.state_name = STATE_NAMES[INACTIVE]
         self.outcome = NO_OUTCOME
         self.step_index = 0
+        self.step = self.steps[0]
         self.start_count = 0
         self.fault = ""
         self.blocked_on = ""  # resource name while BLOCKED
@@ -125,15 +131,6 @@ class Process:
 
     # --- read-only views ---------------------------------------------------
 
-    @property
-    def step(self):
-        return self.steps[self.step_index]
-
-    @property
-    def state_name(self):
-        return STATE_NAMES[self.state]
-
-    @property
     def step_elapsed_ms(self):
         """Active time spent in the current step, kept across preemption, pause and reboot."""
         if self.state == ACTIVE:

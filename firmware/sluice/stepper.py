@@ -29,7 +29,7 @@ def step_failed(p, e):
 
 def timed_out(p, w):
     return "step %s: timeout after %d ms waiting for %s" % (
-        p.step, p.step_elapsed_ms, "a condition" if w == W_COND else "children")
+        p.step, p.step_elapsed_ms(), "a condition" if w == W_COND else "children")
 
 
 def step_running(k, now):
@@ -117,6 +117,7 @@ def advance(k, p, now):
         else:
             raise ValueError("returned unknown step %r" % (t,))
         p.step_index = t  # enter step t
+        p.step = p.steps[t]
         p._step_ms = 0
         p._stint_t0 = now
         p.rev += 1  # Kernel._touch, inlined: this is the hot path

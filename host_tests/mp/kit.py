@@ -2,7 +2,7 @@
 from sluice.clock import ManualClock
 from sluice.io import Input, IoImage, Output
 from sluice.kernel import Kernel
-from sluice.process import ACTIVE, Process
+from sluice.process import ACTIVE, STATE_NAMES, Process
 
 
 class Job(Process):
@@ -59,7 +59,10 @@ class Rig:
 
 
 def check_invariants(k):
-    """Raise AssertionError if a resource is over-granted or an interlocked output is energised."""
+    """Raise AssertionError if a resource is over-granted, an interlocked output
+    is energised, or a process's state_name or step disagrees with its state."""
+    for p in k.procs:
+        assert p.state_name == STATE_NAMES[p.state] and p.step == p.steps[p.step_index], p.name
     for r in k._res:
         n = 0
         for p in k.procs:

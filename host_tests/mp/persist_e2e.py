@@ -77,7 +77,7 @@ def restore(path, scans):
     rig, ps = _open(path)
     k = rig.kernel
     saved = _records(k, ps.store._flashed)
-    view = {p.name: [p.state, p.step, p.step_elapsed_ms, p.start_count, p.fault, p.auto]
+    view = {p.name: [p.state, p.step, p.step_elapsed_ms(), p.start_count, p.fault, p.auto]
             for p in k.processes.values()}
     outputs = sorted(set(o.value == o.safe for o in rig.io.outputs.values()))
     before = [k.processes["t%d_batch" % (i + 1)].batches for i in range(TANKS)]

@@ -87,7 +87,7 @@ def attach(rig, fs, wall_s=None, **kw):
 
 
 def view(k):
-    return {p.name: [p.state_name, p.step, p.step_elapsed_ms, p.start_count, p.fault, p.auto]
+    return {p.name: [p.state_name, p.step, p.step_elapsed_ms(), p.start_count, p.fault, p.auto]
             for p in k.processes.values()}
 
 
