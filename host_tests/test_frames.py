@@ -17,11 +17,16 @@ import mpy
 
 WORDS_ON_C_STACK = 11
 
-# Called for every scan, or for every process in it.
+# Called for every scan, or for every process, input or relay in it; on a
+# board also the after-scan hooks (persistence, relay feedback, MQTT).
 STEADY = {
     "sluice/kernel.py": ["scan", "_check_interlocks"],
     "sluice/io.py": ["read", "write", "touch"],
     "sluice/clock.py": ["ticks_ms"],
+    "sluice/inputs.py": ["read", "_dt", "_sample", "_filter"],
+    "sluice/relay.py": ["write", "_wanted", "_check_feedback", "__call__"],
+    "sluice/persist.py": ["after_scan"],
+    "sluice/mqtt_node.py": ["_after_scan"],
 }
 # Called for every step change, start or finish.
 STEP_CHANGE = {
@@ -33,10 +38,12 @@ STEP_CHANGE = {
     "sluice/events.py": ["log"],
     "sluice/commands.py": ["start_now"],
 }
-# The one frame a scan puts on the heap, by design: the loop that isolates
-# each process's exceptions needs `except ... as e` (allocated once per scan,
-# the same size each time, freed at once).
-ON_HEAP = {"sluice/stepper.py": ["step_running"]}
+# On the heap by design, once per scan each (the same size every time, freed
+# at once): the handlers that need the exception to report it, `except ... as
+# e`, around each process's step (step_running), the after-scan hooks and, on
+# a board, the whole scan (ScanTimer._run).
+ON_HEAP = {"sluice/stepper.py": ["step_running"], "sluice/kernel.py": ["_after_scan"],
+           "sluice/scan_timer.py": ["_run"]}
 
 
 def frame_words():

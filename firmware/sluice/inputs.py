@@ -92,34 +92,43 @@ class Analog(_Aged):
             return self.eng_hi
         return self.eng_lo + ((raw - self.raw_lo) * self._span_eng + self._half) // self._span_raw
 
+    # read() and its helpers are split so each frame fits the C stack (host_tests/test_frames.py).
     def read(self, now_ms):
         if self.source is None:
             return
         first = not self._started
         d = self._dt(now_ms)
-        try:
-            raw = self.source.read_u16()
-        except Exception:
-            raw = -1
-        self.raw = raw
+        raw = self.raw = self._sample()
         bad = raw < self.fault_below or raw > self.fault_above or raw < 0
         if first and bad:  # nothing good known yet: fault at once
             self.fault = True
             self.fault_count += 1
         elif bad != self.fault:
-            a = 0 if self._bad_age < 0 else self._bad_age + d
-            self._bad_age = _AGE_MAX if a > _AGE_MAX else a
-            if a >= self.fault_ms:
-                self._bad_age = -1
-                self.fault = bad
-                if bad:
-                    self.fault_count += 1
-                else:
-                    self._acc = -1
+            self._age_fault(bad, d)
         else:
             self._bad_age = -1
-        if bad or self.fault:
-            return
+        if not bad and not self.fault:
+            self._filter(raw)
+
+    def _sample(self):
+        try:
+            return self.source.read_u16()
+        except Exception:  # counts as out of range
+            return -1
+
+    def _age_fault(self, bad, d):
+        """The reading disagrees with fault: change fault once that lasted fault_ms."""
+        a = 0 if self._bad_age < 0 else self._bad_age + d
+        self._bad_age = _AGE_MAX if a > _AGE_MAX else a
+        if a >= self.fault_ms:
+            self._bad_age = -1
+            self.fault = bad
+            if bad:
+                self.fault_count += 1
+            else:
+                self._acc = -1
+
+    def _filter(self, raw):
         s = self.filter_shift
         acc = self._acc
         if acc < 0:

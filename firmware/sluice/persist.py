@@ -227,28 +227,34 @@ class Persist:
     def after_scan(self, k):
         """Stage every process whose rev moved and commit them as one batch.
         Allocates nothing when nothing changed and no checkpoint is due."""
-        st = self.store
         now = k.now_ms
         quiet = k.rev == self._rev  # extras ride on scans with nothing else to commit, unless overdue
         if not quiet:
             self._rev = k.rev
-            saved = self._saved
-            for p in self._procs:
-                if saved.get(p.name, -1) != p.rev:
-                    saved[p.name] = p.rev
-                    st.put(p.name, encode(p))
+            self._stage()
         if self.checkpoint_ms and _due(now, self._ckpt_t, self.checkpoint_ms, quiet):
             self._ckpt_t = now
             self._checkpoint(k)
         elif self.wall_s and _due(now, self._alive_t, self.heartbeat_ms, quiet):
             self._alive_t = now
-            t = self.wall_s()
-            if t is not None:
-                b = bytearray()
-                put_varint(b, t)
-                st.put(ALIVE_KEY, b)
-        if st.pending() and not (self._failing and ticks_diff(now, self._fail_t) < RETRY_MS):
+            self._heartbeat()
+        if self.store.pending() and not (self._failing and ticks_diff(now, self._fail_t) < RETRY_MS):
             self._commit(k)
+
+    def _stage(self):
+        """Put every process whose rev moved since it was last staged."""
+        saved = self._saved
+        for p in self._procs:
+            if saved.get(p.name, -1) != p.rev:
+                saved[p.name] = p.rev
+                self.store.put(p.name, encode(p))
+
+    def _heartbeat(self):
+        t = self.wall_s()
+        if t is not None:
+            b = bytearray()
+            put_varint(b, t)
+            self.store.put(ALIVE_KEY, b)
 
     def _checkpoint(self, k):
         procs = self._procs

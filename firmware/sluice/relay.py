@@ -47,28 +47,34 @@ class Relay(Output):
         self._started = True
         self._last_ms = now_ms
         age = self.age_ms + d
-        self.age_ms = age = _AGE_MAX if age > _AGE_MAX else age
-        v = self.value
-        if self.inhibit:
-            want = self.safe
-        else:
-            want = self.cmd
-            if want != v and age < (self.min_on_ms if v else self.min_off_ms):
-                want = v
-        if want and not v:
-            p = self.partner
-            if p is not None:
-                p_age = p.age_ms + (ticks_diff(now_ms, p._last_ms) if p._started else 0)
-                if p.value or p_age < self.dead_ms:
-                    want = v
+        self.age_ms = _AGE_MAX if age > _AGE_MAX else age
+        want = self._wanted()
         self.held = 1 if want != (self.safe if self.inhibit else self.cmd) else 0
-        if want != v:
+        if want != self.value:
             self.value = want
             self.age_ms = 0
             if self.driver is not None:
                 self.driver.value(want ^ self.active_low)
         if self.feedback is not None:
             self._check_feedback(d)
+
+    def _wanted(self):
+        """The value to write now: cmd (or safe while inhibited), held back
+        by the minimum times and the partner's dead time. A separate frame
+        keeps write()'s on the C stack (host_tests/test_frames.py)."""
+        v = self.value
+        if self.inhibit:
+            want = self.safe
+        else:
+            want = self.cmd
+            if want != v and self.age_ms < (self.min_on_ms if v else self.min_off_ms):
+                return v
+        p = self.partner
+        if want and not v and p is not None:
+            p_age = p.age_ms + (ticks_diff(self._last_ms, p._last_ms) if p._started else 0)
+            if p.value or p_age < self.dead_ms:
+                return v
+        return want
 
     def _check_feedback(self, d):
         if (1 if self.feedback.value else 0) == self.value:
@@ -102,21 +108,27 @@ class FeedbackWatch:
     listing it in .outputs). Reports once per mismatch episode."""
 
     def __init__(self, kernel):
-        self.watched = []  # (relay, owners), built once
+        self.kernel = kernel
+        self.watched = []  # relays with feedback, built once
+        self._owners = []  # for each, the processes that drive it
         for o in kernel.io._out:
             if getattr(o, "feedback", None) is not None:
-                owners = tuple(p for p in kernel.processes.values() if o in p.outputs)
-                self.watched.append((o, owners))
+                self.watched.append(o)
+                self._owners.append(tuple(p for p in kernel.processes.values() if o in p.outputs))
         self._reported = [False] * len(self.watched)
 
-    def __call__(self, k):
+    def __call__(self, _k):  # every scan: kept small (see host_tests/test_frames.py)
         i = 0
-        for r, owners in self.watched:
+        for r in self.watched:
             if r.mismatch != self._reported[i]:
-                self._reported[i] = r.mismatch
-                if r.mismatch:
-                    self._trip(k, r, owners)
+                self._report(i)
             i += 1
+
+    def _report(self, i):
+        r = self.watched[i]
+        self._reported[i] = r.mismatch
+        if r.mismatch:
+            self._trip(self.kernel, r, self._owners[i])
 
     @staticmethod
     def _trip(k, r, owners):
