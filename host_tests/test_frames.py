@@ -20,7 +20,8 @@ WORDS_ON_C_STACK = 11
 # Called for every scan, or for every process, input or relay in it; on a
 # board also the after-scan hooks (persistence, relay feedback, MQTT).
 STEADY = {
-    "sluice/kernel.py": ["scan", "_check_interlocks"],
+    "sluice/kernel.py": ["scan"],
+    "sluice/interlock.py": ["check_interlocks"],
     "sluice/io.py": ["read", "write", "touch"],
     "sluice/clock.py": ["ticks_ms"],
     "sluice/inputs.py": ["read", "_dt", "_sample", "_filter"],

@@ -204,6 +204,6 @@ def arbitrate(k):
             p.blocked_on = p.blocked_by = ""
             p._stint_t0 = k.now_ms
             k._touch(p)
-            k._log(EV_INFO, p.name, "active", p.steps[p.step_index])
+            k._log(EV_INFO, p.name, "active", p.step)
     for r in k._res:
         r.used = r.granted

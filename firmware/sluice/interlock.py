@@ -1,14 +1,19 @@
-# An interlock: a condition checked every scan, before any process steps.
-# While tripped it holds its outputs at their safe value (Output.inhibit) and
-# keeps its processes stopped, whatever priorities or commands say.
+# Interlocks: conditions checked every scan, before any process steps. While
+# tripped an interlock holds its outputs at their safe value (Output.inhibit)
+# and keeps its processes stopped, whatever priorities or commands say.
 #
-# The condition is either a limit on one input (the common case, checked
-# inline by the kernel, and shown by diagnostics): tripped while
-# input.value >= high, or input.value < low, or the input reports a sensor
-# fault; or any callable() returning truthy when the plant is unsafe. A
-# callable that raises counts as tripped: fail safe.
+# The condition is either a limit on one input (the common case, shown by
+# diagnostics): tripped while input.value >= high, or input.value < low, or
+# the input reports a sensor fault; or any callable() returning truthy when
+# the plant is unsafe. A callable that raises counts as tripped: fail safe.
+#
+# check_interlocks(kernel) runs in the scan (scan context). Limit interlocks
+# are grouped by input, and a group costs one comparison a scan until its
+# input crosses one of their limits.
 from sluice.compat import const
 from sluice.errors import ConfigError
+from sluice.events import EV_INFO, EV_WARN
+from sluice.process import FAULTED, INACTIVE, STOPPED
 
 _BIG = const(0x3FFFFFFF)  # the largest small int on a 32-bit port: no allocation
 
@@ -38,8 +43,7 @@ class Interlock:
 class LimitGroup:
     """The limit interlocks on one input. Their states change only when the
     value leaves [lo, hi), the band between the nearest limits around it, or
-    the sensor fault flag changes: the scan checks just that (see
-    Kernel._check_interlocks) and calls settle() when it happens."""
+    the sensor fault flag changes."""
 
     def __init__(self, input):
         self.input = input
@@ -65,3 +69,66 @@ class LimitGroup:
             lo = hi = 0
         self.lo = lo
         self.hi = hi
+
+
+def limit_group(groups, ilk):
+    """Add limit interlock ilk to the group of its input in groups."""
+    for g in groups:
+        if g.input is ilk.input:
+            break
+    else:
+        g = LimitGroup(ilk.input)
+        groups.append(g)
+    g.interlocks = g.interlocks + (ilk,)
+    g.lo = g.hi = 0  # settle again
+
+
+def check_interlocks(k):
+    for g in k._limit_groups:
+        inp = g.input
+        if inp.fault:
+            if g.faulted:
+                continue
+        elif g.lo <= inp.value < g.hi:
+            continue
+        _settle(k, g)
+    if k._custom_interlocks:
+        _check_custom(k)
+
+
+def _settle(k, g):
+    """g's input left its band: trip or clear its interlocks."""
+    g.settle()
+    v = g.input.value
+    for ilk in g.interlocks:
+        t = g.faulted or (v >= ilk.limit) == ilk.above
+        if t != ilk.tripped:
+            _trip(k, ilk, t)
+
+
+def _check_custom(k):
+    for ilk in k._custom_interlocks:
+        try:
+            t = bool(ilk.tripped_fn())
+        except Exception:
+            t = True  # a condition that cannot be evaluated counts as tripped: fail safe
+        if t != ilk.tripped:
+            _trip(k, ilk, t)
+
+
+def _trip(k, ilk, t):
+    ilk.tripped = t
+    d = 1 if t else -1
+    for o in ilk.outputs:
+        o.inhibit += d
+        k.io.touch(o)
+    k.rev += 1
+    if not t:
+        k._log(EV_INFO, ilk.name, "interlock clear")
+        return
+    ilk.trip_count += 1
+    k._log(EV_WARN, ilk.name, "interlock tripped")
+    for p in ilk.processes:
+        if p.state != INACTIVE and p.state != FAULTED:
+            k._leave(p, INACTIVE, STOPPED)
+            k._log(EV_WARN, p.name, "stopped", "interlock " + ilk.name)

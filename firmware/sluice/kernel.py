@@ -10,7 +10,7 @@ from sluice.commands import Commands, describe
 from sluice.compat import const, ticks_diff
 from sluice.errors import ConfigError
 from sluice.events import EV_FAULT, EV_INFO, EV_WARN, EventLog
-from sluice.interlock import Interlock, LimitGroup
+from sluice.interlock import Interlock, check_interlocks, limit_group
 from sluice.process import (ACTIVE, BLOCKED, DONE, FAULTED, FAULTED_OUT, INACTIVE, PAUSED,
                             PRIORITY_MAX, PRIORITY_MIN, STATE_NAMES, STOPPED, W_NONE)
 from sluice.resource import Resource
@@ -107,14 +107,7 @@ class Kernel(Commands):
         if ilk.input is None:
             self._custom_interlocks.append(ilk)
         else:
-            for g in self._limit_groups:
-                if g.input is ilk.input:
-                    break
-            else:
-                g = LimitGroup(ilk.input)
-                self._limit_groups.append(g)
-            g.interlocks = g.interlocks + (ilk,)
-            g.lo = g.hi = 0  # settle again
+            limit_group(self._limit_groups, ilk)
         return ilk
 
     # --- state changes (scan context only) -------------------------------
@@ -146,7 +139,7 @@ class Kernel(Commands):
             p.state = ACTIVE
             p.state_name = STATE_NAMES[ACTIVE]
             p._stint_t0 = self.now_ms
-            self._log(EV_INFO, p.name, "active", p.steps[p.step_index])
+            self._log(EV_INFO, p.name, "active", p.step)
         else:
             p.state = BLOCKED
             p.state_name = STATE_NAMES[BLOCKED]
@@ -221,7 +214,7 @@ class Kernel(Commands):
             self._apply_commands()
         if self.halted and not self._halt_applied:
             self._apply_halt()
-        self._check_interlocks()
+        check_interlocks(self)
         if not self.halted:
             for p in self._auto:
                 if p.state == _INACTIVE and p.auto:
@@ -262,50 +255,3 @@ class Kernel(Commands):
             if p.state == ACTIVE or p.state == BLOCKED:
                 self._leave(p, PAUSED, 0)
         self.io.all_safe()
-
-    def _check_interlocks(self):
-        for g in self._limit_groups:
-            inp = g.input
-            if inp.fault:
-                if g.faulted:
-                    continue
-            elif g.lo <= inp.value < g.hi:
-                continue
-            self._settle(g)
-        if self._custom_interlocks:
-            self._check_custom_interlocks()
-
-    def _settle(self, g):
-        """g's input left its band: trip or clear its interlocks."""
-        g.settle()
-        v = g.input.value
-        for ilk in g.interlocks:
-            t = g.faulted or (v >= ilk.limit) == ilk.above
-            if t != ilk.tripped:
-                self._trip(ilk, t)
-
-    def _check_custom_interlocks(self):
-        for ilk in self._custom_interlocks:
-            try:
-                t = bool(ilk.tripped_fn())
-            except Exception:
-                t = True  # a condition that cannot be evaluated counts as tripped: fail safe
-            if t != ilk.tripped:
-                self._trip(ilk, t)
-
-    def _trip(self, ilk, t):
-        ilk.tripped = t
-        d = 1 if t else -1
-        for o in ilk.outputs:
-            o.inhibit += d
-            self.io.touch(o)
-        self.rev += 1
-        if not t:
-            self._log(EV_INFO, ilk.name, "interlock clear")
-            return
-        ilk.trip_count += 1
-        self._log(EV_WARN, ilk.name, "interlock tripped")
-        for p in ilk.processes:
-            if p.state != INACTIVE and p.state != FAULTED:
-                self._leave(p, INACTIVE, STOPPED)
-                self._log(EV_WARN, p.name, "stopped", "interlock " + ilk.name)

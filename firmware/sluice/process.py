@@ -100,7 +100,8 @@ class Process:
         self._mask = 0        # their Resource.bit values or-ed: overlap tests without `in`
         self._listed = False  # in Kernel._running
         self._interlocks = ()  # Interlock objects that stop this process
-        self._gen = None
+        self._gen = None      # the runner generator of the current active stint (sluice.stepper)
+        self._ret = None      # what the step that just ended returned
         self._wait = W_NONE
         self._wait_until = 0
         self._wait_timeout = False
