@@ -4,9 +4,9 @@
 # off while the pins float at reset). Sensors: 4-20 mA transmitters over a
 # 120 ohm shunt (0.48..2.40 V) on ADC1; switches close to GND (pull-up).
 # Wiring and commissioning: docs/boards.md. Validated at load (boardcheck).
-from sluice import drivers
-from sluice.boardcheck import ESP32
-from sluice.wiring import analog, relay, switch
+from sluice.io import drivers
+from sluice.io.boardcheck import ESP32
+from sluice.io.wiring import analog, relay, switch
 
 FAMILY = ESP32
 ADC_ATTEN = "ATTN_11DB"   # ~0.15..2.45 V measured range

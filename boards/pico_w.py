@@ -4,9 +4,9 @@
 # 150 ohm shunt (0.60..3.00 V) on GP26 and GP27 (ADC0, ADC1); switches close
 # to GND (pull-up). GP23..GP25 and GP29 belong to the wireless chip.
 # Wiring and commissioning: docs/boards.md. Validated at load (boardcheck).
-from sluice import drivers
-from sluice.boardcheck import PICO_W
-from sluice.wiring import analog, relay, switch
+from sluice.io import drivers
+from sluice.io.boardcheck import PICO_W
+from sluice.io.wiring import analog, relay, switch
 
 FAMILY = PICO_W
 WATCHDOG_MS = 5000   # RP2040 maximum: 8388

@@ -7,9 +7,9 @@
 # "<name>_run" (the simulated plant's motors). With the full-scale linear
 # calibration a disconnected sensor reads 0 %: only a read_u16() that raises
 # shows as a sensor fault here (the real boards use 4-20 mA fault limits).
-from sluice import drivers
-from sluice.boardcheck import VIRTUAL
-from sluice.wiring import analog, relay, switch
+from sluice.io import drivers
+from sluice.io.boardcheck import VIRTUAL
+from sluice.io.wiring import analog, relay, switch
 
 FAMILY = VIRTUAL
 ANALOG_SUFFIXES = ("_level", "_temp")

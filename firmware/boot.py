@@ -4,7 +4,7 @@ import board
 board.outputs_safe()
 
 # After a soft reset (mpremote) the watchdog keeps counting while main.py may
-# not run: feed it for a bounded maintenance window (sluice/watchdog.py).
-from sluice.watchdog import hold_after_soft_reset  # noqa: E402
+# not run: feed it for a bounded maintenance window (sluice/io/watchdog.py).
+from sluice.io.watchdog import hold_after_soft_reset  # noqa: E402
 
 hold_after_soft_reset(board)

@@ -15,8 +15,8 @@ def validate_all(cases, family):
     """cases: {label: wiring-expression}; returns {label: [errors, warnings]}."""
     body = "\n".join("    %r: %s," % (k, v) for k, v in cases.items())
     return mpy.result("""
-from sluice import boardcheck
-from sluice.wiring import relay, switch, analog
+from sluice.io import boardcheck
+from sluice.io.wiring import relay, switch, analog
 cases = {
 %s
 }

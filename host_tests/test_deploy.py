@@ -27,7 +27,7 @@ def test_deploy_to_a_blank_virtual_board_then_redeploy_only_what_changed(tmp_pat
         assert "halt: no controller running" in p.stdout
         assert "removed 0 stale" in p.stdout and "running: scan" in p.stdout
         dirs, files = deploy.remote_listing(b.pty)
-        assert "/sluice/kernel.mpy" in files and "/board.mpy" in files
+        assert "/sluice/kernel/kernel.mpy" in files and "/board.mpy" in files
         assert "/lib/umqtt/simple.mpy" in files and "/lib/logging/__init__.mpy" in files
         assert "/main.py" in files and "/boot.py" in files and "/config.py" in files
         assert not any(f.startswith("/sluice/") and f.endswith(".py") for f in files)
@@ -35,7 +35,7 @@ def test_deploy_to_a_blank_virtual_board_then_redeploy_only_what_changed(tmp_pat
         # The plant runs from the deployed files: levels rise, and status
         # answers at the REPL while the scans go on.
         time.sleep(1.0)
-        out = deploy.mpremote(b.pty, "exec", "import sys; print(sys.modules['sluice.kernel'].__file__); "
+        out = deploy.mpremote(b.pty, "exec", "import sys; print(sys.modules['sluice.kernel.kernel'].__file__); "
                                              "print(controller.kernel.scan_count); status(True)")
         lines = out.splitlines()
         assert lines[0].endswith("kernel.mpy")
@@ -48,13 +48,13 @@ def test_deploy_to_a_blank_virtual_board_then_redeploy_only_what_changed(tmp_pat
         # Second deploy: the controller is halted first, nothing to copy but a
         # file removed on the board and a stale source twin to delete.
         deploy.mpremote(b.pty, "fs", "rm", ":/plant/demo.mpy", "+", "fs", "cp",
-                        os.path.join(mpy.FIRMWARE, "sluice", "events.py"), ":/sluice/events.py")
+                        os.path.join(mpy.FIRMWARE, "sluice", "kernel", "events.py"), ":/sluice/kernel/events.py")
         logs = []
         r = deploy.deploy(b.pty, "virtual", deps="local", verify=True, log=logs.append)
         assert "halt: halted: all outputs safe" in logs
         # (in a shared working tree a file edited meanwhile is copied too)
         assert "/plant/demo.mpy" in r["copied"] and len(r["copied"]) <= 5
-        assert r["removed"] == ["/sluice/events.py"]
+        assert r["removed"] == ["/sluice/kernel/events.py"]
         assert r["unchanged"] >= 30 and r["scans"] >= 1
 
 

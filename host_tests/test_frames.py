@@ -20,38 +20,38 @@ WORDS_ON_C_STACK = 11
 # Called for every scan, or for every process, input or relay in it; on a
 # board also the after-scan hooks (persistence, relay feedback, MQTT).
 STEADY = {
-    "sluice/kernel.py": ["scan"],
-    "sluice/interlock.py": ["check_interlocks"],
-    "sluice/io.py": ["read", "write", "touch"],
-    "sluice/clock.py": ["ticks_ms"],
-    "sluice/inputs.py": ["read", "_dt", "_sample", "_filter"],
-    "sluice/relay.py": ["write", "_wanted", "_check_feedback", "__call__"],
-    "sluice/persist.py": ["after_scan"],
-    "sluice/mqtt_node.py": ["_after_scan"],
+    "sluice/kernel/kernel.py": ["scan"],
+    "sluice/kernel/interlock.py": ["check_interlocks"],
+    "sluice/io/image.py": ["read", "write", "touch"],
+    "sluice/kernel/clock.py": ["ticks_ms"],
+    "sluice/io/inputs.py": ["read", "_dt", "_sample", "_filter"],
+    "sluice/io/relay.py": ["write", "_wanted", "_check_feedback", "__call__"],
+    "sluice/store/persist.py": ["after_scan"],
+    "sluice/net/mqtt_node.py": ["_after_scan"],
 }
 # Called for every step change, start or finish.
 STEP_CHANGE = {
-    "sluice/kernel.py": ["_request", "_close", "_leave", "_finish"],
-    "sluice/stepper.py": ["advance", "children_done", "_child_pending"],
-    "sluice/arbiter.py": ["grant_now", "release", "tidy", "sort_ranked", "_insert", "_drop_left"],
-    "sluice/process.py": ["wait_ms", "wait_step_ms", "until", "run", "on_safe"],
-    "sluice/io.py": ["on", "off", "to_safe"],
-    "sluice/events.py": ["log"],
-    "sluice/commands.py": ["start_now"],
+    "sluice/kernel/kernel.py": ["_request", "_close", "_leave", "_finish"],
+    "sluice/kernel/stepper.py": ["advance", "children_done", "_child_pending"],
+    "sluice/kernel/arbiter.py": ["grant_now", "release", "tidy", "sort_ranked", "_insert", "_drop_left"],
+    "sluice/kernel/process.py": ["wait_ms", "wait_step_ms", "until", "run", "on_safe"],
+    "sluice/io/image.py": ["on", "off", "to_safe"],
+    "sluice/kernel/events.py": ["log"],
+    "sluice/kernel/commands.py": ["start_now"],
 }
 # On the heap by design, once per scan each (the same size every time, freed
 # at once): the handlers that need the exception to report it, `except ... as
 # e`, around each process's step (step_running), the after-scan hooks and, on
 # a board, the whole scan (ScanTimer._run).
-ON_HEAP = {"sluice/stepper.py": ["step_running"], "sluice/kernel.py": ["_after_scan"],
-           "sluice/scan_timer.py": ["_run"]}
+ON_HEAP = {"sluice/kernel/stepper.py": ["step_running"], "sluice/kernel/kernel.py": ["_after_scan"],
+           "sluice/kernel/scan_timer.py": ["_run"]}
 
 
 def frame_words():
     """{(file, function name): [words, ...]} for every firmware module."""
     files = []
-    for d in ("sluice", "plant"):
-        files += ["%s/%s" % (d, f) for f in sorted(os.listdir(os.path.join(mpy.FIRMWARE, d))) if f.endswith(".py")]
+    for d, _, names in os.walk(mpy.FIRMWARE):
+        files += [os.path.relpath(os.path.join(d, f), mpy.FIRMWARE) for f in sorted(names) if f.endswith(".py")]
     code = "for f in %r:\n    compile(open(f).read(), f, 'exec')\n" % (files,)
     out = subprocess.run([mpy.micropython_bin(), "-v", "-v", "-v", "-v", "-c", code], cwd=mpy.FIRMWARE,
                          capture_output=True, text=True, check=True, timeout=120).stdout

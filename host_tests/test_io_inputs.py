@@ -13,7 +13,7 @@ ON_CHIP = "import sys\nsys.path[:0] = [%r, %r]\n" % (CHIP, BOARDS)
 def test_switch_debounce_ignores_bounces_shorter_than_debounce_ms():
     r = mpy.result(ON_CHIP + """
 from machine import Pin, world
-from sluice.inputs import Switch
+from sluice.io.inputs import Switch
 s = Switch("high", Pin(27, Pin.IN, Pin.PULL_UP), active_low=True, debounce_ms=100)
 # raw pin level every 20 ms (active-low: 0 = wet)
 wave = [1, 1, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1]
@@ -32,7 +32,7 @@ report(seen)
 def test_first_read_is_taken_as_is_and_zero_debounce_follows_the_pin():
     r = mpy.result(ON_CHIP + """
 from machine import Pin, world
-from sluice.inputs import Switch
+from sluice.io.inputs import Switch
 world[4] = 1
 s = Switch("a", Pin(4, Pin.IN), debounce_ms=500)
 s.read(1000)
@@ -46,7 +46,7 @@ report([first, z.value])
 
 def test_two_point_calibration_in_integer_units():
     r = mpy.result("""
-from sluice.inputs import Analog
+from sluice.io.inputs import Analog
 lvl = Analog("level", raw_lo=11916, raw_hi=59578, eng_lo=0, eng_hi=100)
 litres = Analog("volume", raw_lo=11916, raw_hi=59578, eng_lo=0, eng_hi=2000)
 inv = Analog("depth", raw_lo=1000, raw_hi=61000, eng_lo=500, eng_hi=-500)   # falls as raw rises
@@ -64,7 +64,7 @@ report({"pct": [lvl.to_eng(x) for x in points], "l": [litres.to_eng(x) for x in 
 def test_filter_smooths_noise_and_settles_exactly():
     r = mpy.result(ON_CHIP + """
 from machine import ADC, raw
-from sluice.inputs import Analog
+from sluice.io.inputs import Analog
 a = Analog("level", ADC(26), raw_lo=0, raw_hi=65535, eng_lo=0, eng_hi=1000, filter_shift=3)
 noisy = []
 for i in range(40):                  # +-3000 raw of noise around 32768
@@ -89,7 +89,7 @@ report({"noisy": noisy[10:], "step": step})
 def test_disconnected_or_shorted_sensor_faults_after_fault_ms_and_recovers():
     r = mpy.result(ON_CHIP + """
 from machine import ADC, raw
-from sluice.inputs import Analog
+from sluice.io.inputs import Analog
 a = Analog("level", ADC(26), raw_lo=11916, raw_hi=59578, eng_lo=0, eng_hi=100,
            fault_below=10000, fault_above=62500, fault_ms=500)
 t = 0
@@ -123,7 +123,7 @@ report({"good": good[-1], "broken": broken, "back": back, "shorted": shorted[-1]
 def test_bad_first_reading_faults_at_once():
     r = mpy.result(ON_CHIP + """
 from machine import ADC, raw
-from sluice.inputs import Analog
+from sluice.io.inputs import Analog
 raw[27] = 0
 a = Analog("level", ADC(27), raw_lo=11916, raw_hi=59578, fault_below=10000)
 a.read(0)

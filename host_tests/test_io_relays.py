@@ -73,7 +73,7 @@ report({"builds": [e[4] for e in builds], "idle": idle, "on": on,
 def test_exclusive_pair_never_both_on_and_waits_the_dead_time():
     r = mpy.result(ON_CHIP + """
 from machine import Pin, levels
-from sluice.relay import Relay, pair
+from sluice.io.relay import Relay, pair
 f = Relay("fill", Pin(1, Pin.OUT, value=0))
 d = Relay("drain", Pin(2, Pin.OUT, value=0))
 pair(f, d, 500)
@@ -109,11 +109,11 @@ report({"both": both, "never_both": all(not (a and b) for _, a, b in trace),
 def test_reversing_motor_through_the_kernel_has_dead_time_both_ways():
     r = mpy.result(ON_CHIP + """
 from machine import Pin, levels
-from sluice.clock import ManualClock
-from sluice.io import IoImage
-from sluice.kernel import Kernel
-from sluice.process import Process
-from sluice.relay import Relay, pair
+from sluice.io.image import IoImage
+from sluice.io.relay import Relay, pair
+from sluice.kernel.clock import ManualClock
+from sluice.kernel.kernel import Kernel
+from sluice.kernel.process import Process
 
 class Agitate(Process):
     # forward 1 s, reverse 1 s, three times: each step switches direction at once
@@ -160,7 +160,7 @@ report({"never_both": all(not (a and b) for _, a, b in trace), "changes": change
 def test_min_on_off_times_hold_logic_changes_but_not_an_interlock():
     r = mpy.result(ON_CHIP + """
 from machine import Pin, levels
-from sluice.relay import Relay
+from sluice.io.relay import Relay
 p = Relay("pump", Pin(5, Pin.OUT, value=0), min_on_ms=500, min_off_ms=1000)
 t = 0
 def at(ms, fn=None):

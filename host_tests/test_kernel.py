@@ -4,7 +4,7 @@ import mpy
 PRELUDE = """
 from kit import Job, Rig, check_invariants
 from sluice.errors import CommandError
-from sluice.process import Process
+from sluice.kernel.process import Process
 """
 
 
@@ -416,7 +416,7 @@ report(seen)
 def test_scan_timer_counts_overruns_and_long_scans_never_queues():
     r = run("""
 import micropython
-from sluice.scan_timer import ScanTimer
+from sluice.kernel.scan_timer import ScanTimer
 rig = Rig(outputs=("a",))
 class FakeTimer:
     def init(self, **kw):
@@ -477,8 +477,8 @@ report(errs)
 
 def test_a_scan_that_fails_halts_with_every_output_safe_and_scans_go_on():
     r = run("""
-from sluice.scan_timer import ScanTimer
-from sluice.io import Input
+from sluice.io.image import Input
+from sluice.kernel.scan_timer import ScanTimer
 class FlakyPin:
     broken = False
     def value(self):

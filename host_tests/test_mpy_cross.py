@@ -28,8 +28,8 @@ def test_all_firmware_modules_compile_and_the_compiled_plant_runs(tmp_path):
     out, _, _ = mpy.run("""
 import sys
 sys.path[:] = [%r, %r, %r]
-import sluice.kernel, plant.demo
-assert sluice.kernel.__file__.endswith(".mpy"), sluice.kernel.__file__
+import sluice.kernel.kernel, plant.demo
+assert sluice.kernel.kernel.__file__.endswith(".mpy"), sluice.kernel.kernel.__file__
 from demo_rig import DemoRig
 rig = DemoRig(2)
 rig.run(400)

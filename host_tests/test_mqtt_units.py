@@ -5,12 +5,12 @@ import json
 import mpy
 
 RIG = """
-from sluice.clock import ManualClock
-from sluice.io import Input, IoImage, Output
-from sluice.kernel import Kernel
+from sluice.io.image import Input, IoImage, Output
+from sluice.kernel.clock import ManualClock
+from sluice.kernel.kernel import Kernel
 from plant import demo
-from sluice.mqtt_topics import Topics
-from sluice.mqtt_commands import CommandHandler
+from sluice.net.mqtt_commands import CommandHandler
+from sluice.net.mqtt_topics import Topics
 
 def kernel():
     io = IoImage()
@@ -119,8 +119,8 @@ report({"before": before, "after": [p.ready, k.io.outputs["t1_fill"].value],
 
 def test_settings_are_checked_at_load():
     r = mpy.result("""
-from sluice.mqtt_settings import Settings
 from sluice.errors import ConfigError
+from sluice.net.mqtt_settings import Settings
 bad = [dict(host=""), dict(host="h", port=0), dict(host="h", node_id="a/b"), dict(host="h", user="u"),
        dict(host="h", keepalive_s=1), dict(host="h", timeout_ms=5000), dict(host="h", base="x/#"),
        dict(host="h", backoff_min_ms=1000, backoff_max_ms=500), dict(host="h", tls="yes")]
@@ -145,7 +145,7 @@ report({"errs": errs, "node": s.node_id, "port": s.port, "off": Settings.from_co
 
 def test_state_json_and_discovery_follow_the_contract():
     r = mpy.result(RIG + """
-from sluice.mqtt_topics import proc_state_json, discovery
+from sluice.net.mqtt_topics import proc_state_json, discovery
 k = kernel()
 k.command("t1_fill", "start")
 k.clock.advance(300)
@@ -176,7 +176,7 @@ def test_the_scan_hook_does_not_allocate():
     # connect afterwards, outside the locked scan).
     r = mpy.result(RIG + """
 import gc, micropython
-from sluice.mqtt_node import MqttNode, Settings
+from sluice.net.mqtt_node import MqttNode, Settings
 k = kernel()
 node = MqttNode(k, Settings("127.0.0.1", port=1, backoff_min_ms=100)).attach()
 ran = [0]
@@ -204,8 +204,8 @@ report({"errors": errors, "hooked": len(k.after_scan), "ran": ran[0],
 
 def test_app_starts_mqtt_only_when_configured():
     r = mpy.result("""
-from sluice.io import Input, IoImage, Output
 from sluice.app import App
+from sluice.io.image import Input, IoImage, Output
 
 class Board:
     TIMER_PERIODIC = 1
@@ -239,7 +239,7 @@ for label, board, config in (("off", Board(), Config), ("config", Board(), WithM
     out[label] = None if m is None else [m.settings.host, m.settings.port, m.settings.node_id,
                                          m._hook_ref in a.kernel.after_scan]
 report(out)
-""")
+""", heap="512K")  # three whole apps at once
     assert r["off"] is None
     assert r["config"] == ["10.1.2.3", 1883, "cfg", True]
     assert r["virtual"] == ["127.0.0.1", 18830, "plc1", True]

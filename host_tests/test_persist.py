@@ -1,4 +1,4 @@
-"""Process state saved by sluice.persist and restored after a reset, on real littlefs under micropython."""
+"""Process state saved by sluice.store.persist and restored after a reset, on real littlefs under micropython."""
 import mpy
 
 RUNNING = ("blocked", "active")  # granted at once if it needs no resource, else at the next scan
@@ -117,8 +117,8 @@ report({"per_scan": per_scan, "idle": idle, "locked": locked})
 
 def test_unreadable_records_and_a_missing_store_are_logged_and_survived():
     r = mpy.result(PHASE1 + """
-from sluice import persist
-from sluice.store import Store
+from sluice.store import persist
+from sluice.store.kv import Store
 fs3 = pr.volume(bytearray(image))[1]
 st = Store.open("/state", fs3)
 st.put("res", b"\\x07\\x00")       # state 7 does not exist
@@ -148,7 +148,7 @@ report({"res": v["res"], "rst": v["rst"], "events": ev, "none": none is None,
 def test_record_encoding_roundtrip_and_size():
     r = mpy.result("""
 import persist_rig as pr
-from sluice.persist import decode, encode
+from sluice.store.persist import decode, encode
 rig = pr.build()
 k = rig.k
 p = k.processes["cnt"]
@@ -171,7 +171,7 @@ report({"a": [a["state"], a["start_count"], a["fault"], a["retained"], a["versio
 def test_failing_flash_is_logged_once_survived_and_retried():
     r = mpy.result("""
 import persist_rig as pr
-from sluice.store import Store
+from sluice.store.kv import Store
 rig = pr.build()
 k = rig.k
 dev, fs = pr.volume()
@@ -186,7 +186,7 @@ dev.failing = False
 rig.scan(30)                   # 9 s more: the retry after 10 s succeeds
 ev = pr.events(k)
 saved = Store.open("/state", pr.volume(bytearray(dev.image))[1])
-from sluice.persist import decode
+from sluice.store.persist import decode
 report({"during": during, "failures": ps.failures,
         "store_events": [e[1] for e in ev if e[0] == "store"],
         "rst_saved_state": decode(saved.get("rst"))["state"], "rst_state": k.processes["rst"].state})

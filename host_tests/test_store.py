@@ -1,10 +1,10 @@
-"""sluice.store on real littlefs (vfs.VfsLfs2 on a counting NOR-flash device) under micropython."""
+"""sluice.store.kv on real littlefs (vfs.VfsLfs2 on a counting NOR-flash device) under micropython."""
 import mpy
 
 SETUP = """
 import vfs
 from flashdev import FlashDev
-from sluice.store import Store, StoreError
+from sluice.store.kv import Store, StoreError
 dev = FlashDev(64)
 vfs.VfsLfs2.mkfs(dev)
 fs = vfs.VfsLfs2(dev)
@@ -142,7 +142,7 @@ def test_random_garbage_images_never_crash_and_never_format():
     r = mpy.result("""
 import random, vfs
 from flashdev import FlashDev
-from sluice.store import Store, StoreError
+from sluice.store.kv import Store, StoreError
 random.seed(11)
 dev = FlashDev(32)
 vfs.VfsLfs2.mkfs(dev)
@@ -199,7 +199,7 @@ report(out)
     assert r["crashes"] == []
     assert r["mounted"] > 100 and r["loaded"] > 100
     assert r["lost_files"] == 0  # nothing deleted, nothing formatted
-    src = open(mpy.FIRMWARE + "/sluice/store.py").read()
+    src = open(mpy.FIRMWARE + "/sluice/store/kv.py").read()
     assert "mkfs" not in src and "remove(" not in src and "rmdir" not in src
 
 

@@ -55,8 +55,8 @@ report({"timeout": wdt.timeout, "good": good, "failed": failed, "overrun": overr
 
 def test_timeout_is_checked_against_the_chip_and_the_scan_period():
     r = mpy.result(ON_CHIP + """
-from sluice.watchdog import check_timeout
 from sluice.errors import ConfigError
+from sluice.io.watchdog import check_timeout
 from board_rig import BoardRig, Config
 out = []
 for t, period in ((5000, 300), (8388, 300), (8389, 300), (0, 300), (600, 300), (1500, 600)):
@@ -93,7 +93,7 @@ for s in b.WIRING.values():          # left energised by the program that was ru
         machine.levels[s["pin"]] = 0
 sys.modules["board"] = b
 exec(open(%r).read())                # boot.py, as after mpremote's soft reset
-from sluice import watchdog
+from sluice.io import watchdog
 held = watchdog._held
 safe = all(machine.levels[s["pin"]] == 1 for s in b.WIRING.values() if s["kind"] == "relay")
 wdt, timer = held.wdt, held.timer
@@ -132,7 +132,7 @@ import machine, sys
 import pico_w as b
 sys.modules["board"] = b
 exec(open(%r).read())
-from sluice import watchdog
+from sluice.io import watchdog
 report([len(machine.wdts), watchdog._held is None])
 """ % BOOT)
     assert r == [0, True]

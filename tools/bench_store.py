@@ -7,10 +7,10 @@ model that counts erases and bytes programmed. Projected life assumes littlefs
 spreads erases over all 256 blocks (it relocates metadata pairs every 100
 erases) rated 100,000 cycles:
     years = 256 * 100000 / (erases_per_commit * commits per year)
-Prints one JSON line per design: store (sluice.store), store_naive_append (one
+Prints one JSON line per design: store (sluice.store.kv), store_naive_append (one
 growing log file, append + flush per commit), store_naive_inline_files (one
 small file per process, all in one directory, rewritten when it changes), and
-store_rp2_progsize256 (sluice.store mounted like the rp2 port, 256-byte programs)
+store_rp2_progsize256 (sluice.store.kv mounted like the rp2 port, 256-byte programs)
 and store_demo_plant (the 8-tank demo plant for one simulated hour: real batches,
 often several processes per scan, per scan rather than per commit).
 """
@@ -26,8 +26,8 @@ import mpy  # noqa: E402
 MP = r"""
 import json, random, vfs
 from flashdev import FlashDev
-from sluice.persist import encode
-from sluice.store import Store
+from sluice.store.kv import Store
+from sluice.store.persist import encode
 
 BLOCKS = 256
 SCAN_S = 0.3
@@ -35,7 +35,7 @@ COMMITS_PER_YEAR = 365.25 * 24 * 3600 / SCAN_S
 PROCS = 48
 
 
-class Proc:  # what sluice.persist.encode reads from a Process
+class Proc:  # what sluice.store.persist.encode reads from a Process
     retain = ()
     state_version = 0
     fault = ""
@@ -140,7 +140,7 @@ def naive_inline_files(commits):
 def demo_plant(scans):
     # the real workload: 8 tanks, 64 processes, the kernel's own batches (often several keys)
     from demo_rig import DemoRig
-    from sluice.persist import Persist
+    from sluice.store.persist import Persist
     dev, fs = volume()
     rig = DemoRig(8)
     ps = Persist(rig.kernel, Store.open("/state", fs))

@@ -15,12 +15,12 @@ import sys
 _root = __file__.rsplit("/", 2)[0] if __file__.count("/") >= 2 else "."
 sys.path[:0] = [_root + "/firmware", _root + "/boards"]
 
-from sluice.boardcheck import validate  # noqa: E402
-from sluice.clock import ManualClock  # noqa: E402
 from sluice.errors import SluiceError  # noqa: E402
-from sluice.kernel import Kernel, describe  # noqa: E402
-from sluice.watchdog import check_timeout  # noqa: E402
-from sluice.wiring import RELAY, build_io  # noqa: E402
+from sluice.io.boardcheck import validate  # noqa: E402
+from sluice.io.watchdog import check_timeout  # noqa: E402
+from sluice.io.wiring import RELAY, build_io  # noqa: E402
+from sluice.kernel.clock import ManualClock  # noqa: E402
+from sluice.kernel.kernel import Kernel, describe  # noqa: E402
 
 _DRY_SCANS = 20
 

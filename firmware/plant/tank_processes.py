@@ -1,7 +1,7 @@
 # Process classes for a batch tank: fill, dose, mix, heat, sample, transfer
 # out, rinse, and the batch sequence that runs them in order. They only know
 # their Output/Input objects, never pins: the plant file wires them by name.
-from sluice.process import Process
+from sluice.kernel.process import Process
 
 _FILL_TIMEOUT_MS = 180000
 _HEAT_TIMEOUT_MS = 240000

@@ -1,10 +1,11 @@
 # Composes the controller at boot: board I/O, kernel, plant, scan timer.
 # Order matters: outputs are already safe (boot.py); nothing here energises one.
-from sluice import persist, watchdog
-from sluice.clock import TicksClock
-from sluice.kernel import Kernel
-from sluice.relay import watch_feedback
-from sluice.scan_timer import ScanTimer
+from sluice.io import watchdog
+from sluice.io.relay import watch_feedback
+from sluice.kernel.clock import TicksClock
+from sluice.kernel.kernel import Kernel
+from sluice.kernel.scan_timer import ScanTimer
+from sluice.store import persist
 
 
 class App:
@@ -29,7 +30,7 @@ class App:
         self.mqtt = None  # network side: slices after each scan (docs/mqtt.md)
         broker = board.mqtt_broker() if hasattr(board, "mqtt_broker") else None  # (host, port) override
         if broker or getattr(config, "MQTT_HOST", None):
-            from sluice import mqtt_node  # imported only when configured: no RAM otherwise
+            from sluice.net import mqtt_node  # imported only when configured: no RAM otherwise
             self.mqtt = mqtt_node.start(self.kernel, config, getattr(board, "socket", None), broker)
 
     def start(self):

@@ -1,6 +1,6 @@
 # REPL diagnostics, usable while scans run: `from sluice.diag import *`.
 # Everything here formats strings and allocates freely; it never runs in the scan.
-from sluice.process import ACTIVE, BLOCKED, FAULTED, OUTCOME_NAMES, STATE_NAMES
+from sluice.kernel.process import ACTIVE, BLOCKED, FAULTED, OUTCOME_NAMES, STATE_NAMES
 
 _app = None
 

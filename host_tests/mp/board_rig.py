@@ -4,7 +4,7 @@ import sys
 
 import machine
 from sluice.app import App
-from sluice.clock import ManualClock
+from sluice.kernel.clock import ManualClock
 
 
 class Config:

@@ -1,9 +1,9 @@
 # The demo plant on a process image with no hardware: the tank model sets the
 # inputs and reads the outputs directly. For tests and benchmarks (micropython).
 from plant import demo
-from sluice.clock import ManualClock
-from sluice.io import Input, IoImage, Output
-from sluice.kernel import Kernel
+from sluice.io.image import Input, IoImage, Output
+from sluice.kernel.clock import ManualClock
+from sluice.kernel.kernel import Kernel
 from tank_plant import TankPlant
 
 

@@ -1,8 +1,8 @@
 # Small processes and a rig for kernel tests (runs under micropython).
-from sluice.clock import ManualClock
-from sluice.io import Input, IoImage, Output
-from sluice.kernel import Kernel
-from sluice.process import ACTIVE, STATE_NAMES, Process
+from sluice.io.image import Input, IoImage, Output
+from sluice.kernel.clock import ManualClock
+from sluice.kernel.kernel import Kernel
+from sluice.kernel.process import ACTIVE, STATE_NAMES, Process
 
 
 class Job(Process):

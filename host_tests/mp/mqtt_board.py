@@ -13,13 +13,13 @@ import time
 from array import array
 
 from plant import demo
-from sluice.clock import TicksClock
 from sluice.compat import ticks_add, ticks_diff, ticks_ms
-from sluice.events import EventLog
-from sluice.io import Input, IoImage, Output
-from sluice.kernel import Kernel
-from sluice.mqtt_node import MqttNode, Settings
-from sluice.scan_timer import ScanTimer
+from sluice.io.image import Input, IoImage, Output
+from sluice.kernel.clock import TicksClock
+from sluice.kernel.events import EventLog
+from sluice.kernel.kernel import Kernel
+from sluice.kernel.scan_timer import ScanTimer
+from sluice.net.mqtt_node import MqttNode, Settings
 
 
 class ThreadTimer:

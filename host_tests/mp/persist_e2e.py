@@ -10,8 +10,8 @@ import vfs
 from demo_rig import DemoRig
 from flashdev import FileFlash
 
-from sluice import persist
-from sluice.persist import decode
+from sluice.store import persist
+from sluice.store.persist import decode
 
 TANKS = 8
 

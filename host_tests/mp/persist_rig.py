@@ -5,8 +5,8 @@ import vfs
 from flashdev import FlashDev
 from kit import Job, Rig
 
-from sluice.persist import Persist
-from sluice.store import Store
+from sluice.store.kv import Store
+from sluice.store.persist import Persist
 
 
 class Resume(Job):

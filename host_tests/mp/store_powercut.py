@@ -1,4 +1,4 @@
-# Power-cut check of sluice.store on real littlefs (vfs.VfsLfs2), under micropython.
+# Power-cut check of sluice.store.kv on real littlefs (vfs.VfsLfs2), under micropython.
 #
 # record() runs a random workload once on a FlashDev that traces every erase
 # and program, noting after each acknowledged commit how many operations had
@@ -11,7 +11,7 @@ import random
 import vfs
 from flashdev import FlashDev, replay
 
-from sluice.store import Store
+from sluice.store.kv import Store
 
 BLOCKS = 48
 PATH = "/state"

@@ -6,8 +6,8 @@ import json
 import time
 
 import machine
-from sluice.inputs import Analog, Switch
-from sluice.relay import Relay, pair
+from sluice.io.inputs import Analog, Switch
+from sluice.io.relay import Relay, pair
 
 N = 20000
 

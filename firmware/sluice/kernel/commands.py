@@ -5,8 +5,8 @@
 # list.pop are atomic), except halt(), whose writes are safe in any order.
 from sluice.compat import const
 from sluice.errors import CommandError
-from sluice.events import EV_INFO, EV_WARN
-from sluice.process import FAULTED, INACTIVE, PAUSED, PRIORITY_MAX, PRIORITY_MIN, STATE_NAMES, STOPPED
+from sluice.kernel.events import EV_INFO, EV_WARN
+from sluice.kernel.process import FAULTED, INACTIVE, PAUSED, PRIORITY_MAX, PRIORITY_MIN, STATE_NAMES, STOPPED
 
 VERBS = ("start", "stop", "pause", "resume", "reset", "priority")
 NODE_VERBS = ("halt", "resume_all")

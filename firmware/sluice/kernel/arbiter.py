@@ -13,8 +13,8 @@
 # and reserves the free units it needs, so nobody ranked below can overtake it
 # on them: a waiting process is served before every later request of the same
 # priority, and waits behind higher priorities only.
-from sluice.events import EV_INFO, EV_WARN
-from sluice.process import ACTIVE, BLOCKED, STATE_NAMES
+from sluice.kernel.events import EV_INFO, EV_WARN
+from sluice.kernel.process import ACTIVE, BLOCKED, STATE_NAMES
 
 
 def sort_ranked(a, start=0):

@@ -6,9 +6,9 @@
 # Timing uses ages (ms since an event, saturating at _AGE_MAX) advanced by each
 # write() with ticks_diff, so a relay idle for days never sees ticks wrap.
 from sluice.compat import const, ticks_diff
-from sluice.events import EV_FAULT
-from sluice.io import Output
-from sluice.process import ACTIVE
+from sluice.io.image import Output
+from sluice.kernel.events import EV_FAULT
+from sluice.kernel.process import ACTIVE
 
 _AGE_MAX = const(1 << 24)  # ~4.6 h: longer than any configurable time
 

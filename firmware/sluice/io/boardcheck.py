@@ -1,9 +1,9 @@
-# Validates a board wiring ({io_name: spec} from sluice.wiring) against what
+# Validates a board wiring ({io_name: spec} from sluice.io.wiring) against what
 # the board's chip can do, at load and on the host (tools/check_config.py).
 # Every message names the I/O and the pin. Pure data and checks: no machine.
 from sluice.errors import ConfigError
-from sluice.inputs import SPAN_PRODUCT_MAX
-from sluice.wiring import ANALOG, RELAY, SWITCH
+from sluice.io.inputs import SPAN_PRODUCT_MAX
+from sluice.io.wiring import ANALOG, RELAY, SWITCH
 
 _TIME_MAX_MS = 1 << 24  # the relays' and inputs' saturating age
 

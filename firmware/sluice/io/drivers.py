@@ -1,6 +1,6 @@
 # The I/O driver layer: the only firmware module that touches `machine`, and
 # only inside functions, so everything imports on the host. Board files pass
-# these factories to sluice.wiring.build_io. Pin ids are ints on real boards
+# these factories to sluice.io.wiring.build_io. Pin ids are ints on real boards
 # and I/O names on the virtual board (its simulated machine accepts strings).
 
 
@@ -58,8 +58,8 @@ def reset_was_soft():
 def outputs_safe(family, wiring):
     """Boot, before anything else: every relay pin to its safe level. A relay
     whose own pin is refused is left alone; then any wiring error is raised."""
-    from sluice.boardcheck import check
-    from sluice.wiring import RELAY, safe_level
+    from sluice.io.boardcheck import check
+    from sluice.io.wiring import RELAY, safe_level
     for name, s in wiring.items():
         if isinstance(s, dict) and s.get("kind") == RELAY:
             errors = []
@@ -71,8 +71,8 @@ def outputs_safe(family, wiring):
 
 def make_io(family, wiring, outputs, inputs, atten=None):
     """Validate the wiring, then build the IoImage with real drivers."""
-    from sluice.boardcheck import check
-    from sluice.wiring import build_io
+    from sluice.io.boardcheck import check
+    from sluice.io.wiring import build_io
     check(family, wiring)
     return build_io(wiring, outputs, inputs, pin_out, pin_in,
                     lambda pin: adc(pin, atten))

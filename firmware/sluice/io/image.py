@@ -146,7 +146,7 @@ class IoImage:
         if self._timed:
             self._write_timed(now_ms)
 
-    # Helpers keep write()'s frame small enough for the C stack (see sluice.stepper).
+    # Helpers keep write()'s frame small enough for the C stack (see sluice.kernel.stepper).
     def _write_all(self, now_ms):
         self.changed = False
         for o in self._plain:

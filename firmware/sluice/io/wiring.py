@@ -4,9 +4,9 @@
 # before any pin is touched. build_io turns a validated wiring into the
 # IoImage the kernel uses, with drivers from the board's factories.
 from sluice.errors import ConfigError
-from sluice.inputs import Analog, Switch
-from sluice.io import IoImage
-from sluice.relay import Relay, pair
+from sluice.io.image import IoImage
+from sluice.io.inputs import Analog, Switch
+from sluice.io.relay import Relay, pair
 
 RELAY = "relay"
 SWITCH = "switch"

@@ -8,9 +8,9 @@
 # run for every process or step change are kept that small; host_tests/
 # test_frames.py checks it. In a steady-state scan (no step ends, no state
 # changes) nothing here allocates.
-from sluice import process
 from sluice.compat import const, ticks_diff
-from sluice.process import DONE, FAULTED, INACTIVE, W_CHILDREN, W_COND, W_NONE
+from sluice.kernel import process
+from sluice.kernel.process import DONE, FAULTED, INACTIVE, W_CHILDREN, W_COND, W_NONE
 
 # Copies of process constants for the per-process loop: the compiler inlines
 # a module's own _CONST names, while an imported name is a dict lookup each time.

@@ -4,8 +4,8 @@
 import micropython
 
 from sluice.compat import ticks_diff, ticks_ms, ticks_us
-from sluice.events import EV_FAULT
-from sluice.commands import describe
+from sluice.kernel.commands import describe
+from sluice.kernel.events import EV_FAULT
 
 
 class ScanTimer:

@@ -2,7 +2,7 @@
 # read(now_ms) runs once per scan (scan context) and allocates nothing: integer
 # math on small ints, ages advanced with ticks_diff and saturated.
 from sluice.compat import const, ticks_diff
-from sluice.io import Input
+from sluice.io.image import Input
 
 _AGE_MAX = const(1 << 24)
 SPAN_PRODUCT_MAX = const((1 << 30) - (1 << 16))  # raw span * eng span (+ rounding) stays a small int

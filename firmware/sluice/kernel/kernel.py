@@ -4,17 +4,17 @@
 #
 # Threading contract: scan() and everything below it run in scheduled (soft-IRQ)
 # context and are never interrupted by other Python code; the operator commands
-# (sluice.commands) may be called from anywhere.
-from sluice.arbiter import arbitrate, grant_now, release, tidy
-from sluice.commands import Commands, describe
+# (sluice.kernel.commands) may be called from anywhere.
 from sluice.compat import const, ticks_diff
 from sluice.errors import ConfigError
-from sluice.events import EV_FAULT, EV_INFO, EV_WARN, EventLog
-from sluice.interlock import Interlock, check_interlocks, limit_group
-from sluice.process import (ACTIVE, BLOCKED, DONE, FAULTED, FAULTED_OUT, INACTIVE, PAUSED,
-                            PRIORITY_MAX, PRIORITY_MIN, STATE_NAMES, STOPPED, W_NONE)
-from sluice.resource import Resource
-from sluice.stepper import step_running
+from sluice.kernel.arbiter import arbitrate, grant_now, release, tidy
+from sluice.kernel.commands import Commands, describe
+from sluice.kernel.events import EV_FAULT, EV_INFO, EV_WARN, EventLog
+from sluice.kernel.interlock import Interlock, check_interlocks, limit_group
+from sluice.kernel.process import (ACTIVE, BLOCKED, DONE, FAULTED, FAULTED_OUT, INACTIVE, PAUSED,
+                                   PRIORITY_MAX, PRIORITY_MIN, STATE_NAMES, STOPPED, W_NONE)
+from sluice.kernel.resource import Resource
+from sluice.kernel.stepper import step_running
 
 _INACTIVE = const(0)  # INACTIVE, inlined by the compiler (an imported name is a lookup each time)
 assert _INACTIVE == INACTIVE
@@ -92,7 +92,7 @@ class Kernel(Commands):
         return p
 
     def add_interlock(self, name, tripped=None, outputs=(), stops=(), input=None, high=None, low=None):
-        """See sluice.interlock: tripped=callable, or input=Input with high= or low=."""
+        """See sluice.kernel.interlock: tripped=callable, or input=Input with high= or low=."""
         ilk = Interlock(name, tripped, outputs, stops, input, high, low)
         ilk.outputs = tuple(self.io.output(n) for n in ilk.output_names)
         procs = []

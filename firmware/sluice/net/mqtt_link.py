@@ -12,7 +12,7 @@ from sluice.compat import ticks_add, ticks_diff, ticks_ms
 class Link:
     def __init__(self, client, will_topic, keepalive_s=30, backoff_min_ms=500, backoff_max_ms=30000,
                  on_up=None, on_down=None):
-        """client: a sluice.mqtt_client.Client. will_topic gets b"offline"
+        """client: a sluice.net.mqtt_client.Client. will_topic gets b"offline"
         (retained) from the broker when this node vanishes; on_up(link) runs
         after each connect (it publishes "online" and subscribes), and may
         raise like any network call."""

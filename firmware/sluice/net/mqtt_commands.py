@@ -16,8 +16,8 @@
 import json
 
 from sluice.errors import CommandError
-from sluice.commands import NODE_VERBS, VERBS
-from sluice.mqtt_topics import NAME_MAX, reply_json
+from sluice.kernel.commands import NODE_VERBS, VERBS
+from sluice.net.mqtt_topics import NAME_MAX, reply_json
 
 NODE_CMDS = NODE_VERBS + ("status",)
 _FIELDS = ("cmd", "id", "arg", "session")

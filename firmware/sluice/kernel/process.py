@@ -1,6 +1,6 @@
 # The process authoring API. A process is a class: named steps (generator
 # methods), a priority, the resources it needs while it runs, the outputs it
-# drives. The kernel (sluice.kernel) owns every state change; the helpers here
+# drives. The kernel (sluice.kernel.kernel) owns every state change; the helpers here
 # only record what the current step waits for, and are called from steps.
 from sluice.compat import const, ticks_add, ticks_diff
 from sluice.errors import ConfigError
@@ -52,7 +52,7 @@ class Process:
     retain = ()  # names of attributes saved with the process state
     # After a reset, a process that was running: "resume" at its step with the
     # step time it had, "restart" from the first step, or "inactive": wait for
-    # an operator's start (the safe default). See sluice.persist.
+    # an operator's start (the safe default). See sluice.store.persist.
     restart = "inactive"
     max_outage_s = None  # resume/restart only if the power was off less than this (s)
     state_version = 0    # bump when `retain` or the steps change meaning; see migrate()
@@ -100,7 +100,7 @@ class Process:
         self._mask = 0        # their Resource.bit values or-ed: overlap tests without `in`
         self._listed = False  # in Kernel._running
         self._interlocks = ()  # Interlock objects that stop this process
-        self._gen = None      # the runner generator of the current active stint (sluice.stepper)
+        self._gen = None      # the runner generator of the current active stint (sluice.kernel.stepper)
         self._ret = None      # what the step that just ended returned
         self._wait = W_NONE
         self._wait_until = 0

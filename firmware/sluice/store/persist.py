@@ -11,14 +11,14 @@
 #   one value per name in Process.retain: 0 + zigzag varint (int), or
 #   1 + varint length + json (anything else json can carry)
 # Typically 11 to 16 bytes, so a one-process commit stays one 64-byte
-# littlefs program (see sluice.store).
+# littlefs program (see sluice.store.kv).
 import json
 
 from sluice.compat import ticks_diff
 from sluice.errors import ConfigError
-from sluice.events import EV_FAULT, EV_INFO, EV_WARN
-from sluice.process import ACTIVE, FAULTED, INACTIVE, PAUSED, PRIORITY_MAX, PRIORITY_MIN, STATE_NAMES, STOPPED
-from sluice.store import Store, StoreError, crc32, get_varint, put_varint
+from sluice.kernel.events import EV_FAULT, EV_INFO, EV_WARN
+from sluice.kernel.process import ACTIVE, FAULTED, INACTIVE, PAUSED, PRIORITY_MAX, PRIORITY_MIN, STATE_NAMES, STOPPED
+from sluice.store.kv import Store, StoreError, crc32, get_varint, put_varint
 
 FAULT_MAX = 60
 ALIVE_KEY = "~alive"  # wall-clock seconds of the last heartbeat: measures the outage
@@ -90,7 +90,7 @@ def decode(b):
 
 
 class Persist:
-    """kernel: the Kernel, plant built. store: an open sluice.store.Store.
+    """kernel: the Kernel, plant built. store: an open sluice.store.kv.Store.
     wall_s: callable -> wall-clock seconds, or None while unknown (no RTC);
     without it an outage counts as unknown, i.e. longer than any limit.
     policies: {process name: "resume" | "restart" | "inactive"} overriding

@@ -12,8 +12,8 @@
 # input crosses one of their limits.
 from sluice.compat import const
 from sluice.errors import ConfigError
-from sluice.events import EV_INFO, EV_WARN
-from sluice.process import FAULTED, INACTIVE, STOPPED
+from sluice.kernel.events import EV_INFO, EV_WARN
+from sluice.kernel.process import FAULTED, INACTIVE, STOPPED
 
 _BIG = const(0x3FFFFFFF)  # the largest small int on a 32-bit port: no allocation
 

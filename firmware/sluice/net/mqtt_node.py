@@ -14,12 +14,12 @@ from random import getrandbits
 import micropython
 
 from sluice.compat import ticks_add, ticks_diff, ticks_ms, ticks_us
-from sluice.events import EV_INFO, EV_WARN
-from sluice.mqtt_client import Client
-from sluice.mqtt_commands import CommandHandler
-from sluice.mqtt_link import Link
-from sluice.mqtt_settings import Settings
-from sluice.mqtt_topics import Topics, discovery, io_text, proc_state_json
+from sluice.kernel.events import EV_INFO, EV_WARN
+from sluice.net.mqtt_client import Client
+from sluice.net.mqtt_commands import CommandHandler
+from sluice.net.mqtt_link import Link
+from sluice.net.mqtt_settings import Settings
+from sluice.net.mqtt_topics import Topics, discovery, io_text, proc_state_json
 
 
 def _b(s):

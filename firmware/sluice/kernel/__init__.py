@@ -1,0 +1,1 @@
+# The kernel: processes, the scan, arbitration, interlocks, commands, events.

@@ -1,0 +1,1 @@
+# Network: MQTT client, link, topics, commands and the node that runs them.

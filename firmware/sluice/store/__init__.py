@@ -1,0 +1,1 @@
+# Persistence: the power-cut-safe key-value store on flash, and process state in it.
