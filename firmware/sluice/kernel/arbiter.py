@@ -38,7 +38,7 @@ def _insert(a, i):
 
 def _victims_available(r, p):
     """Can lower-priority, not-yet-ranked active holders of r free enough units for p?"""
-    need = 1 - (r.capacity - r.granted - r.held - r.reserved)
+    need = 1 - r.free()
     i = r.ncand - 1
     while i >= 0 and need > 0:  # lowest rank first
         q = r.cand[i]
@@ -51,7 +51,7 @@ def _victims_available(r, p):
 def _preempt_for(k, p):
     for r in p._needs:
         i = r.ncand - 1
-        while r.capacity - r.granted - r.held - r.reserved <= 0:
+        while r.free() <= 0:
             q = r.cand[i]
             i -= 1
             if q._arb == 0 and q.state == ACTIVE and q.priority < p.priority:
@@ -69,7 +69,7 @@ def _preempt_for(k, p):
 def _block(k, p):
     on = by = ""
     for r in p._needs:
-        if r.capacity - r.granted - r.held - r.reserved > 0:
+        if r.free() > 0:
             r.reserved += 1  # keep it for p: nobody ranked below may take it
             if r.reserver is None:
                 r.reserver = p

@@ -108,10 +108,10 @@ class Process:
         self._cond = None
         self._children = ()
         self._parent = None   # the process whose run() started this one
-        self._wake = False    # a child left the running states: check W_CHILDREN
+        self._wake = False    # check W_CHILDREN this scan: a child left (always, with a timeout)
         self._step_ms = 0     # time in step banked before the current active stint
         self._stint_t0 = 0    # ticks when the current active stint began
-        self._arb = 0         # arbitration scratch (see Kernel._arbitrate)
+        self._arb = 0         # arbitration scratch (see arbiter.arbitrate)
 
     # --- overridables ------------------------------------------------------
 

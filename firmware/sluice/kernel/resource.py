@@ -18,3 +18,7 @@ class Resource:
         self.reserver = None
         self.cand = [None] * capacity  # cand[:ncand]: active preemptible holders, in rank order
         self.ncand = 0
+
+    def free(self):
+        """Units still free in the current pass."""
+        return self.capacity - self.granted - self.held - self.reserved
