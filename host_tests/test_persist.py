@@ -148,7 +148,7 @@ report({"res": v["res"], "rst": v["rst"], "events": ev, "none": none is None,
 def test_record_encoding_roundtrip_and_size():
     r = mpy.result("""
 import persist_rig as pr
-from sluice.store.persist import decode, encode
+from sluice.store.proc_record import decode, encode
 rig = pr.build()
 k = rig.k
 p = k.processes["cnt"]
@@ -186,7 +186,7 @@ dev.failing = False
 rig.scan(30)                   # 9 s more: the retry after 10 s succeeds
 ev = pr.events(k)
 saved = Store.open("/state", pr.volume(bytearray(dev.image))[1])
-from sluice.store.persist import decode
+from sluice.store.proc_record import decode
 report({"during": during, "failures": ps.failures,
         "store_events": [e[1] for e in ev if e[0] == "store"],
         "rst_saved_state": decode(saved.get("rst"))["state"], "rst_state": k.processes["rst"].state})

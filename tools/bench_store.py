@@ -27,7 +27,7 @@ MP = r"""
 import json, random, vfs
 from flashdev import FlashDev
 from sluice.store.kv import Store
-from sluice.store.persist import encode
+from sluice.store.proc_record import encode
 
 BLOCKS = 256
 SCAN_S = 0.3
@@ -35,7 +35,7 @@ COMMITS_PER_YEAR = 365.25 * 24 * 3600 / SCAN_S
 PROCS = 48
 
 
-class Proc:  # what sluice.store.persist.encode reads from a Process
+class Proc:  # what sluice.store.proc_record.encode reads from a Process
     retain = ()
     state_version = 0
     fault = ""

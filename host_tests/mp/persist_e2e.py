@@ -11,7 +11,7 @@ from demo_rig import DemoRig
 from flashdev import FileFlash
 
 from sluice.store import persist
-from sluice.store.persist import decode
+from sluice.store.proc_record import decode, step_hash
 
 TANKS = 8
 
@@ -47,7 +47,7 @@ def _records(k, values):
         if p is None:
             continue
         r = decode(v)
-        step = [s for s in p.steps if persist.step_hash(s) == r["step_hash"]]
+        step = [s for s in p.steps if step_hash(s) == r["step_hash"]]
         out[name] = [r["state"], step[0] if step else None, r["step_ms"], r["start_count"], r["fault"]]
     return out
 

@@ -27,49 +27,14 @@
 import os
 
 from sluice.errors import SluiceError
+from sluice.store.records import (HDR, JRN, NEW, REC, crc32, entries_size, from_le, parse_journal, put_varint,
+                                  sealed, to_le, unseal)
 
-try:
-    from binascii import crc32
-except ImportError:  # a port built without it
-    def crc32(data, crc=0):
-        crc ^= 0xFFFFFFFF
-        for b in data:
-            crc ^= b
-            for _ in range(8):
-                crc = (crc >> 1) ^ (0xEDB88320 & -(crc & 1))
-        return crc ^ 0xFFFFFFFF
-
-_REC = 0xA5
-_JRN = 0xA6
-_NEW = 0xA7
-_HDR = 7  # magic, seq, id
 KEY_MAX = 32
 
 
 class StoreError(SluiceError):
     """The store could not read or write its directory; on-flash state is the last good commit."""
-
-
-def _le(n, size):
-    return n.to_bytes(size, "little")
-
-
-def _u(b, i, size):
-    return int.from_bytes(b[i:i + size], "little")
-
-
-def _sealed(body):
-    return body + _le(crc32(body) & 0xFFFFFFFF, 4)
-
-
-def _unseal(data, magic, min_len):
-    """data without its crc if it is intact and of this kind, else None."""
-    if len(data) < min_len + 4 or data[0] != magic:
-        return None
-    body = data[:-4]
-    if crc32(body) & 0xFFFFFFFF != _u(data, len(data) - 4, 4):
-        return None
-    return body
 
 
 def check_key(key):
@@ -155,8 +120,8 @@ class Store:
                 data = self._read(d + "/" + key)
                 if not data:
                     continue  # empty: created, power lost before its first record
-                body = _unseal(data, _REC, _HDR) or _unseal(data, _NEW, _HDR)
-                i = _u(body, 5, 2) if body is not None else -1
+                body = unseal(data, REC, HDR) or unseal(data, NEW, HDR)
+                i = from_le(body, 5, 2) if body is not None else -1
                 if body is None or (i in by_id and by_id[i] != key) or key in self._id:
                     self.problems.append(("corrupt record", d + "/" + key))
                     continue
@@ -165,9 +130,9 @@ class Store:
                 self._where[key] = d
                 if i >= self._next_id:
                     self._next_id = i + 1
-                kseq[key] = _u(body, 1, 4)
-                if body[0] == _REC:
-                    self._flashed[key] = bytes(body[_HDR:])
+                kseq[key] = from_le(body, 1, 4)
+                if body[0] == REC:
+                    self._flashed[key] = bytes(body[HDR:])
         self.seq = max(kseq.values()) if kseq else 0
         self._load_journal(kseq, by_id)
 
@@ -176,12 +141,12 @@ class Store:
         data = self._read(j) if self._exists(j) else None
         if not data:
             return
-        body = _unseal(data, _JRN, 5)
-        entries = _parse_journal(body) if body is not None else None
+        body = unseal(data, JRN, 5)
+        entries = parse_journal(body) if body is not None else None
         if entries is None:
             self.problems.append(("corrupt journal", j))
             return
-        s = _u(body, 1, 4)
+        s = from_le(body, 1, 4)
         if s > self.seq:
             self.seq = s
         for i, v in entries:
@@ -244,9 +209,9 @@ class Store:
     def _commit_batch(self, staged, seq):
         for k in staged:
             if k not in self._id:  # give it an id the journal can name
-                self._write(k, bytes([_NEW]) + _le(self.seq, 4) + _le(self._new_id(k), 2))
+                self._write(k, bytes([NEW]) + to_le(self.seq, 4) + to_le(self._new_id(k), 2))
         carry = self._carry
-        if 9 + _entries_size(staged) + _entries_size(carry) > self.journal_max:
+        if 9 + entries_size(staged) + entries_size(carry) > self.journal_max:
             for k in list(carry):  # move earlier batches to their records first
                 if k not in staged:
                     self._write_record(k, carry[k], self.seq)
@@ -256,7 +221,7 @@ class Store:
         self._write_journal(entries, seq)
         self.seq = seq  # the commit point: from here on the batch is committed
         self._carry = entries
-        if 9 + _entries_size(entries) > self.journal_max:  # a batch too big for any journal
+        if 9 + entries_size(entries) > self.journal_max:  # a batch too big for any journal
             for k, v in staged.items():                     # (e.g. the first save): settle it
                 self._write_record(k, v, seq)
             self._carry = {}
@@ -280,70 +245,22 @@ class Store:
 
     def _write_record(self, key, value, seq):
         i = self._id.get(key)
-        self._write(key, bytes([_REC]) + _le(seq, 4) + _le(self._new_id(key) if i is None else i, 2) + value)
+        self._write(key, bytes([REC]) + to_le(seq, 4) + to_le(self._new_id(key) if i is None else i, 2) + value)
 
     def _write_journal(self, entries, seq):
-        out = bytearray([_JRN])
-        out += _le(seq, 4)
+        out = bytearray([JRN])
+        out += to_le(seq, 4)
         for k, v in entries.items():
-            out += _le(self._id[k], 2)
+            out += to_le(self._id[k], 2)
             put_varint(out, len(v))
             out += v
-        self._write_file(self.path + "/j", _sealed(out))
+        self._write_file(self.path + "/j", sealed(out))
 
     def _write(self, key, body):
-        self._write_file(self._bucket(key) + "/" + key, _sealed(body))
+        self._write_file(self._bucket(key) + "/" + key, sealed(body))
 
     def _write_file(self, path, data):
         with self._open(path, "wb") as f:
             n = f.write(data)
         if n != len(data):
             raise OSError("short write to " + path)
-
-
-def put_varint(out, n):
-    """Append n >= 0 to bytearray out: 7 bits a byte, low bits first."""
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-
-
-def get_varint(b, i):
-    """(n, index after it) from b at i. Raises IndexError if b ends first,
-    ValueError past 64 bits."""
-    n = shift = 0
-    while True:
-        c = b[i]
-        i += 1
-        n |= (c & 0x7F) << shift
-        if c < 0x80:
-            return n, i
-        shift += 7
-        if shift > 63:
-            raise ValueError("varint too long")
-
-
-def _entries_size(d):
-    n = 0
-    for v in d.values():
-        n += 3 + len(v) + (len(v) >= 0x80) + (len(v) >= 0x4000)
-    return n
-
-
-def _parse_journal(body):
-    """[(id, value)] from an intact journal body, or None if malformed."""
-    out = []
-    i = 5
-    try:
-        while i < len(body):
-            kid = _u(body, i, 2)
-            n, i = get_varint(body, i + 2)
-            v = bytes(body[i:i + n])
-            if len(v) != n:
-                return None
-            i += n
-            out.append((kid, v))
-    except (IndexError, ValueError):
-        return None
-    return out if out else None
