@@ -22,7 +22,7 @@ WORDS_ON_C_STACK = 11
 STEADY = {
     "sluice/kernel/kernel.py": ["scan"],
     "sluice/kernel/interlock.py": ["check_interlocks"],
-    "sluice/io/image.py": ["read", "write", "touch"],
+    "sluice/io/image.py": ["read", "write", "touch", "elapsed_ms"],
     "sluice/kernel/clock.py": ["ticks_ms"],
     "sluice/io/inputs.py": ["read", "_dt", "_sample", "_filter"],
     "sluice/io/relay.py": ["write", "_wanted", "_check_feedback", "__call__"],

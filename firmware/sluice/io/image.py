@@ -4,6 +4,7 @@
 # snapshot.
 # Hardware comes in as objects: an output driver needs .value(v), a digital
 # input source .value(), an analog one .read_u16(). Only boards/ create them.
+from sluice.compat import ticks_diff
 from sluice.errors import ConfigError
 
 
@@ -78,6 +79,19 @@ class Input:
     def read(self, now_ms):
         if self.source is not None:
             self.value = self.source.value()
+
+
+def elapsed_ms(o, now_ms):
+    """ms since o's previous call (0 on the first, never negative); o keeps
+    _last_ms and _started. For inputs and relays that age things per scan."""
+    d = 0
+    if o._started:
+        d = ticks_diff(now_ms, o._last_ms)
+        if d < 0:
+            d = 0
+    o._started = True
+    o._last_ms = now_ms
+    return d
 
 
 class IoImage:

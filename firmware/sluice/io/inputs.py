@@ -1,8 +1,8 @@
 # Field inputs: debounced switches and calibrated, filtered analog sensors.
 # read(now_ms) runs once per scan (scan context) and allocates nothing: integer
 # math on small ints, ages advanced with ticks_diff and saturated.
-from sluice.compat import const, ticks_diff
-from sluice.io.image import Input
+from sluice.compat import const
+from sluice.io.image import Input, elapsed_ms
 
 _AGE_MAX = const(1 << 24)
 SPAN_PRODUCT_MAX = const((1 << 30) - (1 << 16))  # raw span * eng span (+ rounding) stays a small int
@@ -16,14 +16,8 @@ class _Aged(Input):
 
     def _dt(self, now_ms):
         """ms since the previous read (0 on the first)."""
-        d = 0
-        if self._started:
-            d = ticks_diff(now_ms, self._last_ms)
-            if d < 0:
-                d = 0
-        self._started = True
-        self._last_ms = now_ms
-        return d
+        return elapsed_ms(self, now_ms)
+
 
 
 class Switch(_Aged):

@@ -6,7 +6,7 @@
 # Timing uses ages (ms since an event, saturating at _AGE_MAX) advanced by each
 # write() with ticks_diff, so a relay idle for days never sees ticks wrap.
 from sluice.compat import const, ticks_diff
-from sluice.io.image import Output
+from sluice.io.image import Output, elapsed_ms
 from sluice.kernel.events import EV_FAULT
 from sluice.kernel.process import ACTIVE
 
@@ -39,13 +39,7 @@ class Relay(Output):
         self._started = False
 
     def write(self, now_ms):
-        d = 0
-        if self._started:
-            d = ticks_diff(now_ms, self._last_ms)
-            if d < 0:
-                d = 0
-        self._started = True
-        self._last_ms = now_ms
+        d = elapsed_ms(self, now_ms)
         age = self.age_ms + d
         self.age_ms = _AGE_MAX if age > _AGE_MAX else age
         want = self._wanted()
