@@ -133,7 +133,7 @@ class Commands:
             self._leave(p, INACTIVE, p.outcome)
         else:
             p.priority = arg
-            self._resort = self._dirty = True
-            self._nsorted = 0
+            self._dirty = True
+            self._nsorted = 0  # re-rank at the next scan
             self._touch(p)
 

@@ -55,9 +55,8 @@ class Kernel(Commands):
         self._seq = 0
         self._dirty = True    # arbitration needed
         self._blocked_mask = 0  # Resource.bit of what BLOCKED processes need (may hold stale bits)
-        self._resort = False  # _running needs tidy(): a process came, left or changed rank
-        self._left = False    # ... one left
-        self._nsorted = 0     # _running[:_nsorted] is in rank order
+        self._left = False    # a process left the running states: tidy() drops it from _running
+        self._nsorted = 0     # _running[:_nsorted] is in rank order; tidy() sorts the rest
         self._halt_applied = True
 
     # --- configuration (at load, never mid-run) ------------------------------
@@ -134,7 +133,6 @@ class Kernel(Commands):
         else:  # still listed since it left: its new seq may move it
             self._nsorted = 0
         p.blocked_on = p.blocked_by = ""
-        self._resort = True
         if not p._needs or grant_now(self, p):
             p.state = ACTIVE
             p.state_name = STATE_NAMES[ACTIVE]
@@ -170,7 +168,7 @@ class Kernel(Commands):
         """Any state -> INACTIVE, PAUSED or FAULTED. Releases resources."""
         if p._needs:
             release(self, p)
-        self._resort = self._left = True  # tidy _running at the next scan
+        self._left = True  # tidy _running at the next scan
         self._close(p)
         p.state = state
         p.state_name = STATE_NAMES[state]
@@ -219,9 +217,8 @@ class Kernel(Commands):
             for p in self._auto:
                 if p.state == _INACTIVE and p.auto:
                     self._auto_start(p)
-        if self._resort:
+        if self._left or self._nsorted != len(self._running):
             tidy(self)
-            self._resort = False
         if self._dirty:
             arbitrate(self)
         step_running(self, now)
